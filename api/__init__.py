@@ -1,0 +1,1 @@
+"""The HTTP API, its pages and the `mmoda` command line."""

@@ -1,0 +1,54 @@
+"""The one place where errors become HTTP answers: `application/problem+json` (RFC 9457)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from mmoda.api.errors import ApiError
+from mmoda.kg import errors as kg
+
+log = logging.getLogger("mmoda.api")
+
+PROBLEM = "application/problem+json"
+
+_KG_STATUS: dict[type[Exception], tuple[int, str]] = {
+    kg.RdfSyntaxError: (400, "Malformed RDF"),
+    kg.ContextError: (400, "Unresolvable JSON-LD context"),
+    kg.QuerySyntaxError: (400, "Malformed SPARQL"),
+    kg.NodeMismatch: (400, "Document does not describe this node"),
+    kg.NodeNotFound: (404, "Not Found"),
+    kg.NodeInvalid: (422, "SHACL validation failed"),
+    kg.ResultTooLarge: (422, "Result too large"),
+    kg.QueryTimeout: (503, "Query time limit reached"),
+    kg.Overloaded: (503, "Too many runaway queries"),
+}
+
+
+def problem(exc: Exception, *, instance: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body for `exc`; unknown errors are logged and answered 500."""
+    status, title, errors, headers = _classify(exc)
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    body["detail"] = str(exc) if status < 500 or isinstance(exc, (ApiError, kg.KgError)) \
+        else "internal error; see the server log"
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = errors
+    headers = {"content-type": PROBLEM, **headers}
+    return status, headers, json.dumps(body, default=str).encode()
+
+
+def _classify(exc: Exception) -> tuple[int, str, list[dict[str, Any]], dict[str, str]]:
+    if isinstance(exc, ApiError):
+        return exc.status, exc.title, exc.errors, exc.headers
+    for cls, (status, title) in _KG_STATUS.items():
+        if isinstance(exc, cls):
+            errors = exc.violations if isinstance(exc, kg.NodeInvalid) else []
+            headers = {"retry-after": "5"} if isinstance(exc, kg.Overloaded) else {}
+            return status, title, errors, headers
+    if isinstance(exc, kg.KgError):
+        return 500, "Knowledge graph error", [], {}
+    log.exception("unhandled error", exc_info=exc)
+    return 500, "Internal Server Error", [], {}

@@ -1,0 +1,1 @@
+"""Bundled example data: the catalog an empty site starts with, and sample nodes."""

@@ -1,0 +1,1 @@
+"""Execution backends behind one executor contract (local, Slurm, Kubernetes, peer site)."""

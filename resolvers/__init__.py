@@ -1,0 +1,1 @@
+"""Request resolution: request → (workflow, site), parameter normalisation, result reuse."""
