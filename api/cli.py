@@ -168,11 +168,13 @@ def _graph(name: str) -> ox.NamedNode:
 
 
 def _print_answer(answer: Any, fmt: str) -> None:
+    from mmoda.kg import rdfio
+
     if isinstance(answer, ox.QueryBoolean):
         click.echo(json.dumps({"boolean": bool(answer)}) if fmt == "json" else str(bool(answer)))
         return
     if isinstance(answer, ox.QueryTriples):
-        sys.stdout.buffer.write(ox.serialize(answer, format=ox.RdfFormat.TURTLE))
+        sys.stdout.buffer.write(rdfio.serialize(answer, ox.RdfFormat.TURTLE))
         return
     if fmt != "table":
         results_format = getattr(ox.QueryResultsFormat, fmt.upper())

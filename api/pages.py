@@ -10,9 +10,10 @@ import jinja2
 import pyoxigraph as ox
 
 from mmoda.api.site import KINDS, Site
+from mmoda.kg.rdfio import value
 
 LABELS = ("http://purl.org/dc/terms/title", "http://www.w3.org/2000/01/rdf-schema#label",
-          "http://schema.org/name", "http://xmlns.com/foaf/0.1/name")
+          "https://schema.org/name", "http://xmlns.com/foaf/0.1/name")
 
 
 @cache
@@ -45,7 +46,7 @@ def _term(site: Site, term: Any) -> dict[str, Any]:
 def _sections(site: Site, iri: str, triples: list[ox.Triple]) -> list[dict[str, Any]]:
     by_subject: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for t in triples:
-        by_subject[str(t.subject.value)][short(t.predicate.value)].append(_term(site, t.object))
+        by_subject[value(t.subject)][short(t.predicate.value)].append(_term(site, t.object))
     order = [iri, *sorted(s for s in by_subject if s != iri)]
     return [{"subject": s, "anchor": s.partition("#")[2], "properties": dict(by_subject[s])}
             for s in order if s in by_subject]
@@ -54,21 +55,21 @@ def _sections(site: Site, iri: str, triples: list[ox.Triple]) -> list[dict[str, 
 def title_of(triples: list[ox.Triple], iri: str) -> str:
     """The node's title or label, else the last segment of its IRI."""
     for t in triples:
-        if t.subject.value == iri and t.predicate.value in LABELS:
-            return str(t.object.value)
+        if value(t.subject) == iri and t.predicate.value in LABELS:
+            return value(t.object)
     return iri.rstrip("/").rsplit("/", 1)[-1]
 
 
 def node_page(site: Site, iri: str, triples: list[ox.Triple]) -> str:
     """The HTML page of a node: its properties, its fragments and the nodes linking to it."""
     incoming = [
-        {"iri": r["other"].value, "text": str(r["label"].value) if "label" in r
-         else short(r["other"].value), "predicate": short(r["predicate"].value)}
+        {"iri": value(r["other"]), "text": value(r["label"]) if "label" in r
+         else short(value(r["other"])), "predicate": short(value(r["predicate"]))}
         for r in site.kg.select("neighbours", bindings={"node": ox.NamedNode(iri)})
-        if r["direction"].value == "in"
+        if value(r["direction"]) == "in"
     ]
-    types = [short(t.object.value) for t in triples
-             if t.subject.value == iri and t.predicate.value.endswith("#type")]
+    types = [short(value(t.object)) for t in triples
+             if value(t.subject) == iri and t.predicate.value.endswith("#type")]
     return _env().get_template("node.html").render(
         site=site, iri=iri, title=title_of(triples, iri), types=types,
         sections=_sections(site, iri, triples), incoming=incoming, kinds=KINDS,

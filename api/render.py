@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from mmoda.api import negotiation as media
 from mmoda.api import pages
 from mmoda.api.site import Site
-from mmoda.kg import jsonld
+from mmoda.kg import jsonld, rdfio
 from mmoda.ontology import load_context
 
 _OX_FORMATS = {
@@ -34,7 +34,7 @@ def graph_bytes(triples: list[ox.Triple], media_type: str) -> bytes:
     """Triples in an RDF syntax (Turtle, N-Triples, RDF/XML)."""
     fmt = _OX_FORMATS[media_type]
     pre = prefixes() if fmt is ox.RdfFormat.TURTLE else None
-    return bytes(ox.serialize(triples, format=fmt, prefixes=pre))
+    return rdfio.serialize(triples, fmt, prefixes=pre)
 
 
 def respond(body: bytes | str, media_type: str, *, status: int = 200,

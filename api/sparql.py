@@ -22,8 +22,13 @@ from mmoda.api import problems
 from mmoda.api.auth import require
 from mmoda.api.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from mmoda.api.site import Site
-from mmoda.api.sparql_formats import DatasetConflict, ServiceDescription, names_dataset, \
-    negotiate, with_using
+from mmoda.api.sparql_formats import (
+    DatasetConflict,
+    ServiceDescription,
+    names_dataset,
+    negotiate,
+    with_using,
+)
 from mmoda.kg.errors import QuerySyntaxError
 from mmoda.kg.limits import Kind, QueryRunner
 

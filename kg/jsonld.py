@@ -64,7 +64,7 @@ def parse(data: bytes, *, base_iri: str, resolver: ContextResolver) -> list[ox.Q
 def frame(triples: Iterable[ox.Triple], iri: str, *, context_url: str,
           resolver: ContextResolver) -> dict[str, Any]:
     """The description of `iri` as compacted JSON-LD, its fragments embedded, with our context."""
-    nquads = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode()
+    nquads = rdfio.serialize(triples, ox.RdfFormat.N_TRIPLES).decode()
     options = {"format": "application/n-quads", "useNativeTypes": False}
     expanded = jsonld.from_rdf(nquads, options)
     framed = jsonld.frame(

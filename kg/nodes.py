@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -28,7 +29,7 @@ def skolemise(quads: Iterable[ox.Quad], iri: str) -> list[ox.Triple]:
     """
     names: dict[str, ox.NamedNode] = {}
 
-    def rename(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple):  # type: ignore[no-untyped-def]
+    def rename(term: Any) -> Any:
         if isinstance(term, ox.BlankNode):
             if term.value not in names:
                 names[term.value] = ox.NamedNode(f"{iri}#_b{len(names)}")
@@ -76,7 +77,7 @@ def split(quads: Iterable[ox.Quad]) -> dict[str, list[ox.Quad]]:
     A node is an IRI subject without a fragment; blank nodes join the node that links to them.
     """
     quads = list(quads)
-    owner: dict[Subject, str] = {}
+    owner: dict[Any, str] = {}
     for q in quads:
         if isinstance(q.subject, ox.NamedNode) and "#" not in q.subject.value:
             owner[q.subject] = q.subject.value

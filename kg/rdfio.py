@@ -58,6 +58,17 @@ def parse(data: bytes, fmt: ox.RdfFormat, *, base_iri: str | None = None) -> lis
         raise RdfSyntaxError(fmt.name, str(exc)) from exc
 
 
+def serialize(triples: Iterable[ox.Triple] | Iterable[ox.Quad], fmt: ox.RdfFormat, *,
+              prefixes: dict[str, str] | None = None) -> bytes:
+    """Triples or quads in an RDF syntax, as bytes."""
+    return ox.serialize(triples, format=fmt, prefixes=prefixes) or b""
+
+
+def value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph) -> str:
+    """The lexical value of a term (an RDF-star triple term as its N-Triples text)."""
+    return term.value if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal) else str(term)
+
+
 def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
     """The rdflib equivalent of a pyoxigraph term."""
     if isinstance(term, ox.NamedNode):

@@ -96,7 +96,8 @@ class KnowledgeGraph:
             seen.add(subject)
             for q in self.raw.quads_for_pattern(subject, None, None, graph):
                 out.append(ox.Triple(q.subject, q.predicate, q.object))
-                if isinstance(q.object, ox.BlankNode) or nodes.owns(iri, q.object):
+                if isinstance(q.object, ox.BlankNode) or (
+                        isinstance(q.object, ox.NamedNode) and nodes.owns(iri, q.object)):
                     todo.append(q.object)
         return sorted(set(out), key=str)
 
@@ -194,20 +195,20 @@ class KnowledgeGraph:
     def superclasses(self, type_iri: str) -> set[str]:
         """`type_iri` and every named class it is a subclass of, per the ontology graph."""
         rows = self.select("type_closure", bindings={"type": ox.NamedNode(type_iri)})
-        return {type_iri} | {r["super"].value for r in rows if isinstance(r["super"], ox.NamedNode)}
+        return {type_iri} | {rdfio.value(r["super"]) for r in rows}
 
     def members(self, type_iri: str, *, offset: int = 0, limit: int = 50) -> tuple[list[str], int]:
         """One page of the nodes of a type (subclasses included) in stable order, and the total."""
         bind = {"type": ox.NamedNode(type_iri)}
         counted = self.select("member_count", bindings=bind)
-        total = int(counted[0]["count"].value) if counted else 0
+        total = int(rdfio.value(counted[0]["count"])) if counted else 0
         rows = self._run(queries.load("members"), bind)
         page = []
         for i, row in enumerate(rows):
             if i >= offset + limit:
                 break
             if i >= offset:
-                page.append(row["node"].value)
+                page.append(rdfio.value(row["node"]))
         return page, total
 
     # -- bulk ---------------------------------------------------------------------------------
@@ -216,7 +217,9 @@ class KnowledgeGraph:
                   base_iri: str | None = None) -> None:
         """Load a whole file fast (no validation); triples go to `graph`, quads keep theirs."""
         source: dict[str, Any] = {"path": str(data)} if isinstance(data, Path) else {"input": data}
-        target = {"to_graph": graph} if graph is not None and not fmt.supports_datasets else {}
+        target: dict[str, Any] = {}
+        if graph is not None and not fmt.supports_datasets:
+            target["to_graph"] = graph
         with self._write:
             try:
                 self.raw.bulk_load(format=fmt, base_iri=base_iri, **source, **target)
@@ -240,7 +243,7 @@ class KnowledgeGraph:
 
     def export(self, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> bytes:
         """The whole store in a dataset format (N-Quads or TriG)."""
-        return bytes(self.raw.dump(format=fmt))
+        return self.raw.dump(format=fmt) or b""
 
     def count(self) -> int:
         """Number of quads in the store."""

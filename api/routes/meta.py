@@ -12,7 +12,7 @@ import mmoda
 from mmoda.api import negotiation, pages, render
 from mmoda.api.routes.nodes import FormatParam
 from mmoda.api.site import KINDS, Site
-from mmoda.kg import graphs, jsonld
+from mmoda.kg import jsonld, rdfio
 from mmoda.ontology import load_context
 
 router = APIRouter()
@@ -48,10 +48,9 @@ def ontology(request: Request, format: FormatParam = None) -> Response:
     media = negotiation.choose(request.headers.get("accept"), format,
                                [negotiation.RDFXML, negotiation.NTRIPLES, negotiation.JSONLD,
                                 negotiation.TURTLE])
-    triples = [ox.Triple(q.subject, q.predicate, q.object)
-               for q in site.kg.raw.quads_for_pattern(None, None, None, graphs.ONTOLOGY)]
+    triples = site.kg.construct("ontology_graph")
     if media == negotiation.JSONLD:
-        doc = jsonld.compact(json.loads(ox.serialize(triples, format=ox.RdfFormat.JSON_LD)),
+        doc = jsonld.compact(json.loads(rdfio.serialize(triples, ox.RdfFormat.JSON_LD)),
                              context_url=site.context_url, resolver=site.contexts)
         return render.respond(json.dumps(doc), media)
     return render.respond(render.graph_bytes(triples, media), media)

@@ -79,7 +79,7 @@ async def post_node(request: Request, kind: str,
     require(site.who(authorization), "admin")
     ident = _ident(slug) if slug else uuid.uuid4().hex
     iri = site.iri(kind, ident)
-    if site.kg.graph_of(iri) is not None:
+    if site.kg.ask("exists", bindings={"node": ox.NamedNode(iri)}):
         raise BadRequest(f"<{iri}> exists already; PUT replaces it",
                          errors=[{"field": "Slug", "message": "node exists"}])
     return await _write(request, site, kind, iri)

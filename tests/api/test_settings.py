@@ -39,3 +39,8 @@ def test_secret_is_generated_once_and_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert Settings(data_dir=tmp_path).secret() == secret
     assert secret not in repr(Settings(data_dir=tmp_path, jwt_secret=secret))
+
+
+def test_short_secrets_are_refused() -> None:
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        Settings(jwt_secret="short")
