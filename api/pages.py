@@ -33,20 +33,24 @@ def short(iri: str) -> str:
     return f"{best[0]}:{iri[len(best[1]):]}" if best else iri
 
 
-def _term(site: Site, term: Any) -> dict[str, Any]:
+def _term(site: Site, term: Any, iri: str, labels: dict[str, str]) -> dict[str, Any]:
     if isinstance(term, ox.NamedNode):
-        local = term.value.startswith(site.base + "/")
-        return {"iri": term.value, "text": short(term.value), "local": local}
+        if term.value.startswith(iri + "#"):
+            anchor = "#" + term.value.partition("#")[2]
+            return {"iri": anchor, "text": anchor}
+        return {"iri": term.value, "text": labels.get(term.value) or short(term.value)}
     if isinstance(term, ox.Literal):
         return {"text": term.value, "lang": term.language,
                 "datatype": short(term.datatype.value) if term.datatype else None}
     return {"text": str(term)}
 
 
-def _sections(site: Site, iri: str, triples: list[ox.Triple]) -> list[dict[str, Any]]:
+def _sections(site: Site, iri: str, triples: list[ox.Triple],
+              labels: dict[str, str]) -> list[dict[str, Any]]:
     by_subject: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for t in triples:
-        by_subject[value(t.subject)][short(t.predicate.value)].append(_term(site, t.object))
+        term = _term(site, t.object, iri, labels)
+        by_subject[value(t.subject)][short(t.predicate.value)].append(term)
     order = [iri, *sorted(s for s in by_subject if s != iri)]
     return [{"subject": s, "anchor": s.partition("#")[2], "properties": dict(by_subject[s])}
             for s in order if s in by_subject]
@@ -62,17 +66,18 @@ def title_of(triples: list[ox.Triple], iri: str) -> str:
 
 def node_page(site: Site, iri: str, triples: list[ox.Triple]) -> str:
     """The HTML page of a node: its properties, its fragments and the nodes linking to it."""
+    rows = site.kg.select("neighbours", bindings={"node": ox.NamedNode(iri)})
+    labels = {value(r["other"]): value(r["label"]) for r in rows if "label" in r}
     incoming = [
-        {"iri": value(r["other"]), "text": value(r["label"]) if "label" in r
-         else short(value(r["other"])), "predicate": short(value(r["predicate"]))}
-        for r in site.kg.select("neighbours", bindings={"node": ox.NamedNode(iri)})
-        if value(r["direction"]) == "in"
+        {"iri": value(r["other"]), "text": labels.get(value(r["other"]))
+         or short(value(r["other"])), "predicate": short(value(r["predicate"]))}
+        for r in rows if value(r["direction"]) == "in"
     ]
     types = [short(value(t.object)) for t in triples
              if value(t.subject) == iri and t.predicate.value.endswith("#type")]
     return _env().get_template("node.html").render(
         site=site, iri=iri, title=title_of(triples, iri), types=types,
-        sections=_sections(site, iri, triples), incoming=incoming, kinds=KINDS,
+        sections=_sections(site, iri, triples, labels), incoming=incoming, kinds=KINDS,
     )
 
 

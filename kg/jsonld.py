@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -51,12 +53,35 @@ def _inline_contexts(node: Any, resolver: ContextResolver) -> Any:
     return node
 
 
+# `"@context": "<url>"` as a JSON member; inside a JSON string the quotes would be escaped.
+_CONTEXT_MEMBER = re.compile(rb'"@context"\s*:\s*"([^"\\]*)"')
+
+
+@cache
+def _context_bytes() -> bytes:
+    return b'"@context":' + json.dumps(load_context()["@context"]).encode()
+
+
 def parse(data: bytes, *, base_iri: str, resolver: ContextResolver) -> list[ox.Quad]:
     """Quads of a JSON-LD document; contexts must be the project's or inline."""
+
+    def inline(match: re.Match[bytes]) -> bytes:
+        url = match.group(1).decode("utf-8", "replace")
+        resolver.inline(url)  # raises ContextError for a context we do not resolve
+        return _context_bytes()
+
+    # Fast path: swap `"@context": "<project URL>"` in the bytes, no JSON round trip.
+    try:
+        return list(ox.parse(_CONTEXT_MEMBER.sub(inline, data), format=ox.RdfFormat.JSON_LD,
+                             base_iri=base_iri))
+    except SyntaxError as exc:
+        if "LoadDocumentCallback" not in str(exc):
+            raise RdfSyntaxError("JSON-LD", str(exc)) from exc
+    # A remote context in another position (e.g. in a list): resolve it the slow way.
     try:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RdfSyntaxError("JSON_LD", f"not JSON: {exc}") from exc
+        raise RdfSyntaxError("JSON-LD", f"not JSON: {exc}") from exc
     expanded = json.dumps(_inline_contexts(document, resolver)).encode()
     return rdfio.parse(expanded, ox.RdfFormat.JSON_LD, base_iri=base_iri)
 

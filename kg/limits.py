@@ -45,7 +45,9 @@ class QueryRunner:
         self.max_runaway = max_runaway
         self._runaway = 0
         self._lock = threading.Lock()
-        self._pool = _Pool(max_runaway + (workers or max(4, 2 * (os.cpu_count() or 1))))
+        if workers is None:
+            workers = max(4, 2 * (os.cpu_count() or 1))
+        self._pool = _Pool(max_runaway + workers)
 
     @property
     def runaway(self) -> int:
@@ -81,18 +83,23 @@ class QueryRunner:
         """
         deadline = time.monotonic() + self.timeout if deadline is None else deadline
         result = self.kg.query(text, **options)
-        if isinstance(result, ox.QueryBoolean):
-            label, fmt = choose("boolean")
-            return bytes(result.serialize(format=fmt)), label  # type: ignore[arg-type]
-        label, fmt = choose("solutions" if isinstance(result, ox.QuerySolutions) else "graph")
-        sink = _Sink(deadline, self.max_bytes, self.timeout, abandoned)
         try:
-            result.serialize(sink, format=fmt)  # type: ignore[arg-type]
-        except Exception:
-            if sink.error is not None:
-                raise sink.error from None
-            raise
-        return b"".join(sink.chunks), label
+            if isinstance(result, ox.QueryBoolean):
+                label, fmt = choose("boolean")
+                return bytes(result.serialize(format=fmt)), label  # type: ignore[arg-type]
+            label, fmt = choose("solutions" if isinstance(result, ox.QuerySolutions) else "graph")
+            sink = _Sink(deadline, self.max_bytes, self.timeout, abandoned)
+            try:
+                result.serialize(sink, format=fmt)  # type: ignore[arg-type]
+            except Exception:
+                if sink.error is not None:
+                    raise sink.error from None
+                raise
+            return b"".join(sink.chunks), label
+        finally:
+            # pyoxigraph results must be dropped on the thread that made them; an exception's
+            # traceback would otherwise carry this frame, and the result, to the caller's thread.
+            del result
 
     async def update(self, text: str, *, base_iri: str | None = None) -> None:
         """Apply a SPARQL update on a worker thread (no time limit: an update is not abandoned
