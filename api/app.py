@@ -78,6 +78,8 @@ SPARQL_OPENAPI: dict[str, Any] = {
         "parameters": _QUERY_PARAMS,
         "responses": {"200": {"description": "results (JSON, XML, CSV, TSV) or RDF by Accept"},
                       "400": {"description": "malformed query (problem+json)"},
+                      "406": {"description": "no acceptable result format"},
+                      "422": {"description": "result larger than the size limit"},
                       "503": {"description": "query time limit reached or overloaded"}},
     },
     "post": {
@@ -90,7 +92,9 @@ SPARQL_OPENAPI: dict[str, Any] = {
         }},
         "responses": {"200": {"description": "results"}, "204": {"description": "update applied"},
                       "401": {"description": "update without a token"},
-                      "403": {"description": "update without the admin role"}},
+                      "403": {"description": "update without the admin role"},
+                      "413": {"description": "body over the size limit"},
+                      "415": {"description": "unsupported Content-Type"}},
     },
 }
 

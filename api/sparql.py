@@ -13,7 +13,6 @@ graph), narrowed by `using-graph-uri` / `using-named-graph-uri` if given.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 from starlette.types import Receive, Scope, Send
@@ -25,12 +24,13 @@ from mmoda.api.site import Site
 from mmoda.api.sparql_formats import (
     DatasetConflict,
     ServiceDescription,
+    form_params,
     names_dataset,
     negotiate,
     with_using,
 )
 from mmoda.kg.errors import QuerySyntaxError
-from mmoda.kg.limits import Kind, QueryRunner
+from mmoda.kg.limits import Format, Kind, QueryRunner
 
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
@@ -59,7 +59,7 @@ class SparqlEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             status, content_type, body = await self._answer(scope, receive)
-            headers = [(b"content-type", content_type.encode()), _VARY] if body else []
+            headers = [(b"content-type", content_type.encode()), _VARY] if content_type else []
         except Exception as exc:
             status, extra, body = problems.problem(exc, instance=scope["path"])
             headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
@@ -78,7 +78,7 @@ class SparqlEndpoint:
                 authorization = value.decode("latin-1")
             elif name == b"content-length":
                 length = value
-        params = _params(scope["query_string"].decode("latin-1"))
+        params = form_params(scope["query_string"])
         method = scope["method"]
         if method == "GET":
             if "update" in params:
@@ -97,16 +97,16 @@ class SparqlEndpoint:
                     f"{QUERY} or {UPDATE}")
             if media != FORM and ("query" in params or "update" in params):
                 raise BadRequest("the query or update goes in the body, not the URL")
-            body = _utf8(await self._body(receive, length))
+            body = await self._body(receive, length)
             if media == FORM:
-                for key, values in _params(body).items():
+                for key, values in form_params(body).items():
                     params.setdefault(key, []).extend(values)
             else:
-                params["update" if media == UPDATE else "query"] = [body]
+                params["update" if media == UPDATE else "query"] = [_utf8(body)]
         else:
             raise _NotAllowed(f"method {method} is not allowed; use GET or POST",
                               headers={"Allow": "GET, POST"})
-        query, update = params.get("query", ()), params.get("update", ())
+        query, update = params.get("query", []), params.get("update", [])
         if len(query) + len(update) != 1:
             raise BadRequest("send exactly one query or one update",
                              errors=_field("query" if query else "update"))
@@ -125,7 +125,7 @@ class SparqlEndpoint:
         elif not names_dataset(text):
             options["use_default_graph_as_union"] = True
 
-        def choose(kind: Kind) -> Any:
+        def choose(kind: Kind) -> tuple[str, Format]:
             return negotiate(kind, accept)
 
         try:
@@ -135,7 +135,8 @@ class SparqlEndpoint:
         return 200, content_type, body
 
     async def _update(self, text: str, params: dict[str, list[str]]) -> None:
-        default, named = _graphs(params, "using-graph-uri"), _graphs(params, "using-named-graph-uri")
+        default = _graphs(params, "using-graph-uri")
+        named = _graphs(params, "using-named-graph-uri")
         if default or named:
             try:
                 text = with_using(text, default, named)
@@ -168,16 +169,6 @@ class SparqlEndpoint:
 class _NotAllowed(BadRequest):
     status = 405
     title = "Method Not Allowed"
-
-
-def _params(text: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    try:
-        for key, value in parse_qsl(text, keep_blank_values=True, errors="strict"):
-            out.setdefault(key, []).append(value)
-    except UnicodeDecodeError as exc:
-        raise BadRequest(f"parameters are not UTF-8: {exc}") from exc
-    return out
 
 
 def _utf8(body: bytes) -> str:

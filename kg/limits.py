@@ -46,7 +46,7 @@ class QueryRunner:
         self._runaway = 0
         self._lock = threading.Lock()
         if workers is None:
-            workers = max(4, 2 * (os.cpu_count() or 1))
+            workers = max(4, 2 * len(os.sched_getaffinity(0)))
         self._pool = _Pool(max_runaway + workers)
 
     @property
@@ -72,6 +72,9 @@ class QueryRunner:
         timer = loop.call_later(self.timeout, job.expire)
         try:
             return await future
+        except asyncio.CancelledError:
+            job.expire()  # nobody waits any more: a query still running counts as a runaway
+            raise
         finally:
             timer.cancel()
 

@@ -16,11 +16,11 @@ from mmoda.kg.store import KnowledgeGraph
 
 EX = "http://example.org/"
 SIDE = 80  # 4-way cross product of SIDE triples each: 80**4 = 41M rows, seconds of COUNT
-EXPLOSIVE = ("SELECT (COUNT(*) AS ?n) WHERE { ?a <%sp0> ?b . ?c <%sp1> ?d . ?e <%sp2> ?f . "
-             "?g <%sp3> ?h }" % (EX, EX, EX, EX))
+P = [f"<{EX}p{i}>" for i in range(4)]
+CROSS = f"?a {P[0]} ?b . ?c {P[1]} ?d . ?e {P[2]} ?f . ?g {P[3]} ?h"
+EXPLOSIVE = f"SELECT (COUNT(*) AS ?n) WHERE {{ {CROSS} }}"
 # Streams a solution now and then for many seconds: the sink sees every chunk.
-STREAMING = ("SELECT * WHERE { ?a <%sp0> ?b . ?c <%sp1> ?d . ?e <%sp2> ?f . ?g <%sp3> ?h "
-             "FILTER(?b + ?d + ?f + ?h = 100) }" % (EX, EX, EX, EX))
+STREAMING = f"SELECT * WHERE {{ {CROSS} FILTER(?b + ?d + ?f + ?h = 100) }}"
 
 
 def json_choice(kind: Kind) -> tuple[str, ox.QueryResultsFormat | ox.RdfFormat]:
@@ -67,7 +67,8 @@ def test_answers_each_kind_in_the_chosen_format(kg: KnowledgeGraph) -> None:
     assert json.loads(body) == {"head": {}, "boolean": True}
     body, label = r.execute(f"CONSTRUCT WHERE {{ <{EX}s1-2> ?p ?o }}", json_choice)
     assert label == "nt"
-    assert body == f'<{EX}s1-2> <{EX}p1> "2"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'.encode()
+    integer = "http://www.w3.org/2001/XMLSchema#integer"
+    assert body == f'<{EX}s1-2> <{EX}p1> "2"^^<{integer}> .\n'.encode()
 
 
 def test_syntax_error_and_chooser_errors_propagate(kg: KnowledgeGraph) -> None:
@@ -164,6 +165,23 @@ def test_deadline_counts_from_submission_and_queued_work_is_dropped(kg: Knowledg
             with pytest.raises(QueryTimeout):
                 await task
         assert r.runaway == 1  # the queued one never started, so it is no runaway
+
+    asyncio.run(scenario())
+    wait_until_idle(r)
+
+
+def test_cancelled_caller_leaves_a_counted_runaway(kg: KnowledgeGraph) -> None:
+    r = runner(kg, timeout=30, max_runaway=1)
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(r.run(EXPLOSIVE, json_choice))
+        await asyncio.sleep(0.2)  # the worker is inside the COUNT now
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert r.runaway == 1
+        with pytest.raises(Overloaded):
+            await r.run("ASK {}", json_choice)
 
     asyncio.run(scenario())
     wait_until_idle(r)
