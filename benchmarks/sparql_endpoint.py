@@ -335,12 +335,16 @@ def ingest(cat: Catalog, args: argparse.Namespace, out: list[str]) -> None:
     out.append(f"{len(docs):,} JSON-LD documents (one dataset node each, project context by "
                f"URL), {cat.jsonld_triples:,} triples, into an in-memory Store")
     for r in rates:
-        out.append(f"{r.name:28} {r.per_second:>12,.0f} triples/s  ({r.units:,} triples in "
+        out.append(f"{r.name:32} {r.per_second:>12,.0f} triples/s  ({r.units:,} triples in "
                    f"{r.seconds:.2f} s; {r.note})")
-    ours, pyld = rates[0].per_second, rates[-1].per_second
-    verdict = "MET" if ours >= 200_000 else "NOT MET"
-    out.append(f"ratio pyoxigraph/pyld = {ratio(ours, pyld)}; target >= 200,000 triples/s for "
-               f"ours: {verdict}")
+    by_name = {r.name: r.per_second for r in rates}
+    for label, ours, pyld in (
+        ("per document", by_name["pyoxigraph JSON-LD"], by_name["pyld"]),
+        ("bulk document", by_name["bulk: pyoxigraph JSON-LD, 1 doc"], by_name["bulk: pyld, 1 doc"]),
+    ):
+        verdict = "MET" if ours >= 200_000 else "NOT MET"
+        out.append(f"{label}: ratio pyoxigraph/pyld = {ratio(ours, pyld)}; "
+                   f"target >= 200,000 triples/s for ours: {verdict}")
 
 
 def writes(store_dir: Path, args: argparse.Namespace, out: list[str]) -> None:

@@ -203,3 +203,10 @@ def test_health_ontology_and_context(shared_server: LiveServer) -> None:
         assert c.get("/docs").status_code == 200
         paths = c.get("/openapi.json").json()["paths"]
         assert "/{kind}/{ident}" in paths and "/sparql" in paths
+
+
+def test_unknown_paths_and_methods_answer_problem_json(shared_server: LiveServer) -> None:
+    with shared_server.client() as c:
+        assert_problem(c.get("/no/such/path/here"), 404)
+        assert_problem(c.patch("/sites/local", content=b"x"), 405)
+        assert_problem(c.get("/datasets?page=0"), 400, "page")
