@@ -9,7 +9,7 @@ pyoxigraph store, the store `mmoda serve` serves and an `oxigraph` CLI store, th
 - JSON-LD ingest rate: pyoxigraph's parser vs pyld on the same documents;
 - node writes per second: `KnowledgeGraph.put_node` with SHACL validation vs raw `Store.extend`.
 
-Run: /work/venv/bin/python benchmarks/sparql_endpoint.py [--triples N] [--duration S] ...
+Run: make bench, or .venv/bin/python benchmarks/sparql_endpoint.py [--triples N] [--duration S] ...
 """
 
 from __future__ import annotations
