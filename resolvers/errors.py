@@ -1,0 +1,40 @@
+"""Errors of request resolution; parameter failures name the parameter, the value and the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+class ResolverError(Exception):
+    """Base class of every error raised while resolving a request."""
+
+
+class ParameterError(ResolverError):
+    """One parameter value that cannot be normalised or fails a check.
+
+    `str(error)` reads like ``E1: 5 keV is below the lower limit 15 keV``.
+    """
+
+    def __init__(self, name: str, value: Any, reason: str) -> None:
+        self.name = name
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{name}: {reason}")
+
+    def as_dict(self) -> dict[str, str]:
+        """A JSON-friendly form: the parameter name, the offending value (repr) and the reason."""
+        return {"name": self.name, "value": repr(self.value), "reason": self.reason}
+
+
+class ParameterErrors(ResolverError):
+    """Several parameter failures reported together (one per failing parameter)."""
+
+    def __init__(self, errors: Iterable[ParameterError]) -> None:
+        self.errors: list[ParameterError] = list(errors)
+        super().__init__("; ".join(str(e) for e in self.errors))
+
+    @property
+    def names(self) -> list[str]:
+        """The failing parameter names, in report order."""
+        return [e.name for e in self.errors]

@@ -1,0 +1,78 @@
+"""Errors raised while reading a workflow notebook; each says where and what to change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "AnnotationSyntaxError",
+    "DefaultOutOfRange",
+    "MissingLicense",
+    "NoParametersCell",
+    "UnknownTerm",
+    "WorkflowError",
+]
+
+
+class WorkflowError(Exception):
+    """Base class of every error raised by `mmoda.workflows`."""
+
+
+class NoParametersCell(WorkflowError):
+    """The notebook has no code cell tagged `parameters`."""
+
+    def __init__(self, source: str = "the notebook") -> None:
+        super().__init__(f"{source} has no code cell tagged 'parameters'; tag the cell that "
+                         "assigns the workflow's inputs (View > Cell Toolbar > Tags)")
+        self.source = source
+
+
+class AnnotationSyntaxError(WorkflowError):
+    """A parameter/output annotation or a Turtle comment line is not valid Turtle.
+
+    `line` and `column` are 1-based and count within the cell that holds the comment.
+    """
+
+    def __init__(self, line: int, column: int, message: str, *, cell: str = "") -> None:
+        where = f"{cell} cell, " if cell else ""
+        super().__init__(f"{where}line {line}, column {column}: {message}")
+        self.line = line
+        self.column = column
+        self.message = message
+        self.cell = cell
+
+
+class UnknownTerm(WorkflowError):
+    """An annotation names a class, unit, format or property the ontology does not know.
+
+    `suggestions` lists the closest known terms (compact IRIs such as `oda:Energy_keV`).
+    """
+
+    def __init__(self, term: str, suggestions: Sequence[str] = (), *, reason: str = "") -> None:
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        why = f" ({reason})" if reason else ""
+        super().__init__(f"unknown term {term}{why}{hint}")
+        self.term = term
+        self.suggestions = list(suggestions)
+        self.reason = reason
+
+
+class DefaultOutOfRange(WorkflowError):
+    """A parameter's default value breaks its own type, limits or allowed values."""
+
+    def __init__(self, parameter: str, value: object, reason: str) -> None:
+        super().__init__(f"default of parameter {parameter!r} ({value!r}) {reason}")
+        self.parameter = parameter
+        self.value = value
+        self.reason = reason
+
+
+class MissingLicense(WorkflowError):
+    """The notebook declares no licence (or not as an IRI), which publishing requires."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            (detail or "the notebook declares no licence")
+            + "; add a full-line comment to the parameters cell such as "
+            "'# dct:license <https://spdx.org/licenses/MIT>'")
+        self.detail = detail

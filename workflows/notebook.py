@@ -1,0 +1,149 @@
+"""Read an annotated notebook (nb2workflow grammar) into a `WorkflowSpec`.
+
+The cell tagged `parameters` declares the inputs (`name[: hint] = default  # oda:Type ; ...`)
+and, in full-line comments, Turtle about the notebook (its licence, `dct:license <IRI>`, is
+required); the cell tagged `outputs` declares the outputs (`name = expr  # oda:LightCurve`).
+The first markdown cell gives the title (its first heading) and the description.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import rdflib
+from nbformat import NotebookNode
+
+from mmoda.workflows.annotation import Fragment, looks_like_turtle, read_statements
+from mmoda.workflows.cells import content_hash, markdown_header, scan, tagged
+from mmoda.workflows.errors import AnnotationSyntaxError, MissingLicense, NoParametersCell
+from mmoda.workflows.model import FormalOutput, FormalParameter, WorkflowSpec
+from mmoda.workflows.parameters import make_output, make_parameter
+from mmoda.workflows.vocabulary import Vocabulary
+
+__all__ = ["parse_notebook"]
+
+_NOTEBOOK = rdflib.URIRef(WorkflowSpec.NOTEBOOK_SUBJECT)
+_DCT = rdflib.Namespace("http://purl.org/dc/terms/")
+_LICENSES = (_DCT.license, rdflib.URIRef("https://schema.org/license"),
+             rdflib.URIRef("http://odahub.io/ontology#license"))
+_SPDX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*")
+
+
+def _read(source: str | Path | bytes) -> tuple[NotebookNode, Path | None]:
+    if isinstance(source, bytes):
+        return nbformat.reads(source.decode("utf-8"), as_version=4), None
+    path = Path(source)
+    return nbformat.read(path, as_version=4), path
+
+
+def _statements(block: tuple[Fragment, ...], cell: str) -> Iterator[rdflib.Graph]:
+    """The Turtle statements of a block of full-line comments; prose lines are skipped.
+
+    A statement may continue over the following comment lines until it parses.
+    """
+    pending: Fragment | None = None
+    error: AnnotationSyntaxError | None = None
+    for frag in block:
+        if pending is None and not looks_like_turtle(frag.text):
+            continue
+        pending = frag if pending is None else pending.join(frag)
+        try:
+            yield read_statements(pending, WorkflowSpec.NOTEBOOK_SUBJECT, cell=cell)
+        except AnnotationSyntaxError as exc:
+            error = exc
+        else:
+            pending = None
+    if pending is not None and error is not None:
+        raise error
+
+
+def _license(graph: rdflib.Graph, required: bool) -> str | None:
+    """The notebook's single licence IRI (an SPDX id such as "MIT" is made an SPDX IRI)."""
+    found = {o for p in _LICENSES for o in graph.objects(_NOTEBOOK, p)}
+    for p in _LICENSES:
+        graph.remove((_NOTEBOOK, p, None))
+    if len(found) > 1:
+        raise MissingLicense(f"the notebook declares {len(found)} licences; declare one")
+    if not found:
+        if required:
+            raise MissingLicense()
+        return None
+    value = found.pop()
+    if isinstance(value, rdflib.Literal) and _SPDX_ID.fullmatch(str(value)):
+        return f"https://spdx.org/licenses/{value}"
+    if not isinstance(value, rdflib.URIRef):
+        raise MissingLicense(f"the licence {value.n3()} is not an IRI")
+    return str(value)
+
+
+def _take_text(graph: rdflib.Graph, predicate: rdflib.URIRef) -> str | None:
+    """The notebook's value of `predicate` (title, description), removed from `graph`."""
+    value = graph.value(_NOTEBOOK, predicate)
+    graph.remove((_NOTEBOOK, predicate, None))
+    return None if value is None else str(value)
+
+
+def _git_commit(path: Path | None) -> str | None:
+    """The last commit of `path` when git tracks it without local changes, else None."""
+    if path is None:
+        return None
+    git = ["git", "-C", str(path.resolve().parent)]
+    try:
+        status = subprocess.run([*git, "status", "--porcelain", "--", path.name],
+                                capture_output=True, text=True, timeout=10, check=False)
+        log = subprocess.run([*git, "log", "-1", "--format=%H", "--", path.name],
+                             capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = log.stdout.strip()
+    clean = status.returncode == 0 and not status.stdout.strip()
+    return commit if clean and re.fullmatch(r"[0-9a-f]{40,64}", commit) else None
+
+
+def _interface(nb: NotebookNode, vocab: Vocabulary,
+               graph: rdflib.Graph) -> tuple[list[FormalParameter], list[FormalOutput]]:
+    """Parameters (a later cell overrides a name, as in nb2workflow) and outputs of `nb`."""
+    params: dict[str, FormalParameter] = {}
+    for cell in tagged(nb, "parameters"):
+        scanned = scan(cell.source, cell="parameters")
+        for a in scanned.assignments:
+            params[a.name] = make_parameter(a, vocab, position=len(params))
+        for block in scanned.comment_blocks:
+            for statements in _statements(block, "parameters"):
+                graph += statements
+    outputs: dict[str, FormalOutput] = {}
+    for cell in tagged(nb, "outputs"):
+        for a in scan(cell.source, cell="outputs").assignments:
+            outputs[a.name] = make_output(a, vocab, position=len(outputs))
+    return list(params.values()), list(outputs.values())
+
+
+def parse_notebook(source: str | Path | bytes, *, known_classes: set[str] | None = None,
+                   name: str | None = None, require_license: bool = True) -> WorkflowSpec:
+    """Read the workflow a notebook declares (path, or the `.ipynb` bytes).
+
+    `known_classes`, when given, are the class IRIs annotations may name (e.g. every class of
+    a store's ontology graph); by default, the shipped ODA + MMODA ontology. `name` defaults to
+    the file's stem. Raises `NoParametersCell`, `AnnotationSyntaxError`, `UnknownTerm`,
+    `DefaultOutOfRange` or (when `require_license`) `MissingLicense`.
+    """
+    nb, path = _read(source)
+    if not tagged(nb, "parameters"):
+        raise NoParametersCell(str(path) if path else "the notebook")
+    graph = rdflib.Graph()
+    params, outputs = _interface(nb, Vocabulary(known_classes), graph)
+    license_iri = _license(graph, require_license)
+    heading, body = markdown_header(nb)
+    stem = name or (path.stem if path else "notebook")
+    digest, commit = content_hash(nb), _git_commit(path)
+    return WorkflowSpec(
+        name=stem, title=_take_text(graph, _DCT.title) or heading or stem,
+        description=_take_text(graph, _DCT.description) or body,
+        parameters=tuple(params), outputs=tuple(outputs),
+        extra_turtle=graph.serialize(format="turtle") if len(graph) else "",
+        source_path=str(path) if path else None, content_hash=digest, license=license_iri,
+        version=(commit or digest)[:12], commit=commit)
