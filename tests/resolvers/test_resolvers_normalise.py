@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
 import pytest
 
-from mmoda.kg.bootstrap import ensure_ontology
 from mmoda.kg.store import KnowledgeGraph
 from mmoda.resolvers.errors import ParameterError, ParameterErrors
 from mmoda.resolvers.normalise import CanonicalValue, ParameterSpec, normalise, normalise_all
@@ -17,14 +15,6 @@ ODA = "http://odahub.io/ontology#"
 UNIT = "http://odahub.io/ontology/unit#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 pytestmark = pytest.mark.filterwarnings("ignore::erfa.ErfaWarning")
-
-
-@pytest.fixture(scope="module")
-def kg() -> Iterator[KnowledgeGraph]:
-    """The ontology graph, for the real superclass closures."""
-    store = KnowledgeGraph()
-    ensure_ontology(store)
-    yield store
 
 
 @pytest.fixture(scope="module")

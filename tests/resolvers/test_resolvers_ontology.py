@@ -10,7 +10,6 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
-from mmoda.kg.bootstrap import ensure_ontology
 from mmoda.kg.store import KnowledgeGraph
 from mmoda.ontology import ODA_TTL
 from mmoda.resolvers import scalars, units
@@ -21,13 +20,6 @@ ODA = "http://odahub.io/ontology#"
 UNIT = "http://odahub.io/ontology/unit#"
 MIN_INCLUSIVE = rdflib.URIRef("http://www.w3.org/2001/XMLSchema#minInclusive")
 pytestmark = pytest.mark.filterwarnings("ignore::erfa.ErfaWarning")
-
-
-@pytest.fixture(scope="module")
-def kg() -> Iterator[KnowledgeGraph]:
-    store = KnowledgeGraph()
-    ensure_ontology(store)
-    yield store
 
 
 @pytest.fixture(scope="module")
