@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FormalOutput", "FormalParameter", "WorkflowSpec"]
+__all__ = ["Creator", "FormalOutput", "FormalParameter", "RuntimeNeeds", "WorkflowSpec"]
 
 ODA = "http://odahub.io/ontology#"
 UNIT = "http://odahub.io/ontology/unit#"
@@ -72,6 +72,25 @@ class FormalOutput:
 
 
 @dataclass(frozen=True)
+class Creator:
+    """An author of a workflow; `orcid` is the full ORCID IRI (https://orcid.org/0000-...)."""
+
+    name: str
+    orcid: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class RuntimeNeeds:
+    """What a workflow needs to run: cpus, memory (MiB), walltime (s) and a container image."""
+
+    cpus: int | None = None
+    memory_mb: int | None = None
+    walltime_s: int | None = None
+    image: str | None = None
+
+
+@dataclass(frozen=True)
 class WorkflowSpec:
     """A workflow as a notebook declares it.
 
@@ -79,6 +98,11 @@ class WorkflowSpec:
     (licence, title, description), about the placeholder subject `NOTEBOOK_SUBJECT`.
     `content_hash` is the sha256 of the normalised code cells; `version` defaults to its
     first 12 digits. `commit` is the git commit of the notebook when it is tracked and clean.
+
+    `kind` is "notebook", "function" (`entry` is then the function's name) or "service" (an
+    nb2workflow service: `service_url` and the target name in `entry`). `instrument` and
+    `product` are the labels MMODA users know (e.g. "isgri", "lightcurve"); `repository`,
+    `repository_path` and `tag` locate the code when it comes from a git repository.
     """
 
     name: str
@@ -93,6 +117,16 @@ class WorkflowSpec:
     version: str = ""
     commit: str | None = None
     keywords: tuple[str, ...] = field(default_factory=tuple)
+    kind: str = "notebook"
+    entry: str | None = None
+    service_url: str | None = None
+    creators: tuple[Creator, ...] = ()
+    instrument: str | None = None
+    product: str | None = None
+    runtime: RuntimeNeeds = field(default_factory=RuntimeNeeds)
+    repository: str | None = None
+    repository_path: str | None = None
+    tag: str | None = None
 
     NOTEBOOK_SUBJECT = "urn:x-mmoda:notebook"
 
