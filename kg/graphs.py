@@ -14,7 +14,9 @@ CATALOG = NamedNode(_PREFIX + "catalog")
 """This site's own catalog: workflows, datasets, instruments, sites, executors, agents."""
 RUNS = NamedNode(_PREFIX + "runs")
 """Requests, runs and results with their provenance."""
-LOCAL = (ONTOLOGY, CATALOG, RUNS)
+CLASSIFIED = NamedNode(_PREFIX + "classified")
+"""The classes workflows define (parameter restrictions) with the reasoner's inferred links."""
+LOCAL = (ONTOLOGY, CATALOG, RUNS, CLASSIFIED)
 
 
 def peer(site_url: str) -> NamedNode:

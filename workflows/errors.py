@@ -7,9 +7,16 @@ from collections.abc import Sequence
 __all__ = [
     "AnnotationSyntaxError",
     "DefaultOutOfRange",
+    "InvalidMetadata",
     "MissingLicense",
     "NoParametersCell",
+    "RepositoryUnreadable",
+    "ServiceProtocolError",
+    "ServiceUnreachable",
+    "ServiceUrlError",
+    "UnknownInstrument",
     "UnknownTerm",
+    "UnsatisfiableRestriction",
     "WorkflowError",
 ]
 
@@ -76,3 +83,69 @@ class MissingLicense(WorkflowError):
             + "; add a full-line comment to the parameters cell such as "
             "'# dct:license <https://spdx.org/licenses/MIT>'")
         self.detail = detail
+
+
+class InvalidMetadata(WorkflowError):
+    """A piece of workflow metadata (creator, runtime needs, labels) cannot be read."""
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        super().__init__(f"workflow metadata {field} = {value!r}: {reason}")
+        self.field = field
+        self.value = value
+        self.reason = reason
+
+
+class RepositoryUnreadable(WorkflowError):
+    """A git repository (or a file in it) cannot be read: bad URL, revision or path."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot read repository {url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class UnknownInstrument(WorkflowError):
+    """A workflow names an instrument label that no Instrument node of the catalog has."""
+
+    def __init__(self, label: str, known: list[str]) -> None:
+        known_text = ", ".join(sorted(known)) or "none"
+        super().__init__(f"no instrument named {label!r} in the catalog (known: {known_text}); "
+                         "add an Instrument node first")
+        self.label = label
+        self.known = known
+
+
+class ServiceUrlError(WorkflowError, ValueError):
+    """A service URL that cannot name an nb2workflow service (not http/https, credentials...)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url!r} is not a usable nb2workflow service URL: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class ServiceUnreachable(WorkflowError):
+    """An nb2workflow service did not answer: connection error, timeout or a non-200 status."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"nb2workflow service {url} is unreachable: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class ServiceProtocolError(WorkflowError):
+    """An nb2workflow service answered, but not with the JSON shape of its protocol."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"nb2workflow service {url} answered unexpectedly: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class UnsatisfiableRestriction(WorkflowError):
+    """The limits or allowed values a workflow gives its parameters admit no value at all."""
+
+    def __init__(self, parameters: list[str], reason: str) -> None:
+        super().__init__(f"parameter(s) {', '.join(parameters)} admit no value: {reason}")
+        self.parameters = parameters
+        self.reason = reason

@@ -50,11 +50,12 @@ class FormalParameter:
         return bool(self.allowed_values) or self.lower_limit is not None \
             or self.upper_limit is not None
 
-    def parameter_type(self, workflow_iri: str) -> str:
-        """The IRI to publish as the parameter's type: the restriction class, else `type_iri`."""
+    def parameter_type(self, version_iri: str) -> str:
+        """The IRI to publish as the parameter's type: the restriction class (a fragment of the
+        workflow version, `{version}-type-<name>`), else `type_iri`."""
         if self.restriction_iri is None:
             return self.type_iri
-        return workflow_iri + self.restriction_iri
+        return f"{version_iri}-{self.restriction_iri.lstrip('#')}"
 
 
 @dataclass(frozen=True)

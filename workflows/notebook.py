@@ -9,7 +9,6 @@ The first markdown cell gives the title (its first heading) and the description.
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from mmoda.workflows.cells import content_hash, markdown_header, scan, tagged
 from mmoda.workflows.errors import AnnotationSyntaxError, MissingLicense, NoParametersCell
 from mmoda.workflows.model import FormalOutput, FormalParameter, WorkflowSpec
 from mmoda.workflows.parameters import make_output, make_parameter
+from mmoda.workflows.statements import take_metadata
 from mmoda.workflows.vocabulary import Vocabulary
 
 __all__ = ["parse_notebook"]
@@ -87,23 +87,6 @@ def _take_text(graph: rdflib.Graph, predicate: rdflib.URIRef) -> str | None:
     return None if value is None else str(value)
 
 
-def _git_commit(path: Path | None) -> str | None:
-    """The last commit of `path` when git tracks it without local changes, else None."""
-    if path is None:
-        return None
-    git = ["git", "-C", str(path.resolve().parent)]
-    try:
-        status = subprocess.run([*git, "status", "--porcelain", "--", path.name],
-                                capture_output=True, text=True, timeout=10, check=False)
-        log = subprocess.run([*git, "log", "-1", "--format=%H", "--", path.name],
-                             capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    commit = log.stdout.strip()
-    clean = status.returncode == 0 and not status.stdout.strip()
-    return commit if clean and re.fullmatch(r"[0-9a-f]{40,64}", commit) else None
-
-
 def _interface(nb: NotebookNode, vocab: Vocabulary,
                graph: rdflib.Graph) -> tuple[list[FormalParameter], list[FormalOutput]]:
     """Parameters (a later cell overrides a name, as in nb2workflow) and outputs of `nb`."""
@@ -128,8 +111,10 @@ def parse_notebook(source: str | Path | bytes, *, known_classes: set[str] | None
 
     `known_classes`, when given, are the class IRIs annotations may name (e.g. every class of
     a store's ontology graph); by default, the shipped ODA + MMODA ontology. `name` defaults to
-    the file's stem. Raises `NoParametersCell`, `AnnotationSyntaxError`, `UnknownTerm`,
-    `DefaultOutOfRange` or (when `require_license`) `MissingLicense`.
+    the file's stem. Creators, labels and runtime needs come from the notebook's Turtle
+    (`mmoda.workflows.statements`); git facts are added when the workflow is registered.
+    Raises `NoParametersCell`, `AnnotationSyntaxError`, `UnknownTerm`, `DefaultOutOfRange`,
+    `InvalidMetadata` or (when `require_license`) `MissingLicense`.
     """
     nb, path = _read(source)
     if not tagged(nb, "parameters"):
@@ -137,13 +122,15 @@ def parse_notebook(source: str | Path | bytes, *, known_classes: set[str] | None
     graph = rdflib.Graph()
     params, outputs = _interface(nb, Vocabulary(known_classes), graph)
     license_iri = _license(graph, require_license)
+    meta = take_metadata(graph, _NOTEBOOK)
     heading, body = markdown_header(nb)
     stem = name or (path.stem if path else "notebook")
-    digest, commit = content_hash(nb), _git_commit(path)
+    digest = content_hash(nb)
     return WorkflowSpec(
         name=stem, title=_take_text(graph, _DCT.title) or heading or stem,
         description=_take_text(graph, _DCT.description) or body,
         parameters=tuple(params), outputs=tuple(outputs),
         extra_turtle=graph.serialize(format="turtle") if len(graph) else "",
         source_path=str(path) if path else None, content_hash=digest, license=license_iri,
-        version=(commit or digest)[:12], commit=commit)
+        version=digest[:12], keywords=meta.keywords, creators=meta.creators,
+        instrument=meta.labels.instrument, product=meta.labels.product, runtime=meta.runtime)

@@ -26,6 +26,23 @@ HERE = Path(__file__).resolve().parent
 
 LICENSE_TURTLE = "# http://purl.org/dc/terms/license https://spdx.org/licenses/MIT"
 
+
+def metadata_turtle(product: str) -> str:
+    """Full-line Turtle about the notebook: licence, author, labels and runtime needs.
+
+    Predicates are full IRIs so that nb2workflow, which knows only its own prefixes, reads the
+    same statements.
+    """
+    return "\n".join([
+        LICENSE_TURTLE,
+        '# http://purl.org/dc/terms/creator "MMODA developers"',
+        '# https://odahub.io/mmoda#instrumentName "isgri_sim"',
+        f'# https://odahub.io/mmoda#productName "{product}"',
+        "# https://odahub.io/mmoda#cpus 1",
+        '# https://odahub.io/mmoda#memory "1 GiB"',
+        '# https://odahub.io/mmoda#walltime "10 min"',
+    ])
+
 # ----------------------------------------------------------------------------------------------
 # Code shared by both notebooks (each notebook is self-contained, so it is repeated in each).
 
@@ -112,7 +129,7 @@ a PNG plot (`lightcurve_png`) and the mean gross count rate (`mean_rate`, counts
 """
 
 LC_PARAMETERS = f"""\
-{LICENSE_TURTLE}
+{metadata_turtle("lightcurve")}
 
 RA = 83.6331  # oda:PointOfInterestRA
 DEC = 22.0145  # oda:PointOfInterestDEC
@@ -259,7 +276,7 @@ position of the brightest pixel (`peak_ra`, `peak_dec`, degrees).
 """
 
 IMG_PARAMETERS = f"""\
-{LICENSE_TURTLE}
+{metadata_turtle("image")}
 
 RA = 83.6331  # oda:PointOfInterestRA
 DEC = 22.0145  # oda:PointOfInterestDEC

@@ -20,9 +20,9 @@ Intentional divergences (asserted below, both sides, so a change on either side 
   node would fail the shapes); we give oda:StructuredParameter.
 - an output without annotation (`table = tbl`): nb2workflow gives no type; we give
   oda:DataProduct (an output needs a product type).
-- `x = None  # oda:Float, oda:optional`: offline nb2workflow cannot tell that oda:optional makes
-  the parameter optional (it needs the ontology from the network) and raises TypeCheckError for
-  the whole notebook; we read it as an optional oda:Float, compared with the expectation below.
+
+nb2workflow (with oda-api installed) reads the ODA ontology when imported; the tests hand it the
+vendored copy so that it runs offline with its ontology features (e.g. `oda:optional`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 import rdflib
 
+from mmoda.ontology import ODA_TTL
 from mmoda.workflows.model import WorkflowSpec
 from mmoda.workflows.notebook import parse_notebook
 from support import needs
@@ -50,18 +51,6 @@ DIVERGENCES: dict[tuple[str, str, str, str], tuple[Any, Any]] = {
     ("bool_list", "param", "bands", "type"): (ODA.StructuredParameter, XSD + "list"),
     ("no_comment", "out", "table", "type"): (ODA.DataProduct, None),
 }
-# Notebooks nb2workflow cannot read offline, with what it would read given the ontology.
-NB2WORKFLOW_OFFLINE_FAILS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
-    "optional_none": {
-        "param": {
-            "ra": {"type": ODA.PointOfInterestRA, "default": (10.0, False), "optional": False},
-            "radius": {"type": ODA.Float, "default": (None, False), "optional": True},
-        },
-        "out": {"result": {"type": ODA.ODATextProduct}},
-    },
-}
-
-
 def _number(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
 
@@ -107,9 +96,21 @@ def theirs(adapter_class: Any, path: Path) -> dict[str, dict[str, dict[str, Any]
     return {"param": params, "out": outs}
 
 
+def _offline_oda_ontology() -> None:
+    """With oda-api installed, nb2workflow reads the ODA ontology from odahub.io when imported;
+    hand it the vendored copy instead, so the cross-check runs offline on the same ontology."""
+    try:
+        from oda_api import ontology_helper
+    except ImportError:  # nb2workflow then runs without ontology features
+        return
+    if ontology_helper.main_ontology_graph is None:
+        ontology_helper.main_ontology_graph = ontology_helper.MainOntologyGraph(str(ODA_TTL), "0")
+
+
 @pytest.fixture(scope="module")
 def notebook_adapter() -> Any:
     try:
+        _offline_oda_ontology()
         from nb2workflow.nbadapter import NotebookAdapter
     except ImportError:  # pragma: no cover - depends on the environment
         needs(False, "nb2workflow (pip install 'nb2workflow[service]' six) for the cross-check")
@@ -130,14 +131,7 @@ def _apply_divergences(stem: str, mine: dict[str, Any], other: dict[str, Any]) -
 @pytest.mark.parametrize("path", EDGE + EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_parse_agrees_with_nb2workflow(path: Path, notebook_adapter: Any) -> None:
     mine = ours(parse_notebook(path))
-    if path.stem in NB2WORKFLOW_OFFLINE_FAILS and path.parent.name == "notebooks":
-        with pytest.raises(Exception, match="can't be None"):
-            theirs(notebook_adapter, path)
-        other = {kind: {n: {k: (str(v) if k == "type" else v) for k, v in f.items()}
-                        for n, f in part.items()}
-                 for kind, part in NB2WORKFLOW_OFFLINE_FAILS[path.stem].items()}
-    else:
-        other = theirs(notebook_adapter, path)
+    other = theirs(notebook_adapter, path)
     _apply_divergences(path.stem, mine, other)
     assert list(mine["param"]) == list(other["param"])  # same names, same order
     assert mine == other

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import nbformat
@@ -20,7 +18,6 @@ from mmoda.workflows.errors import (
 )
 from mmoda.workflows.notebook import parse_notebook
 from mmoda.workflows.vocabulary import Vocabulary
-from support import needs
 
 ODA = "http://odahub.io/ontology#"
 UNIT = "http://odahub.io/ontology/unit#"
@@ -69,7 +66,8 @@ def test_turtle_about_the_notebook_overrides_the_markdown_and_spans_lines() -> N
         LICENSE + '# dct:title "From Turtle" ;\n#    dcat:keyword "a", "b"\n'
         "# A prose line: ignored.\nx = 1.0\n"))
     assert spec.title == "From Turtle"
-    assert '"a"' in spec.extra_turtle and "title" not in spec.extra_turtle
+    assert spec.keywords == ("a", "b") and "keyword" not in spec.extra_turtle
+    assert "title" not in spec.extra_turtle
     assert "license" not in spec.extra_turtle
 
 
@@ -215,23 +213,6 @@ def test_path_and_bytes_give_the_same_interface() -> None:
     assert from_path.content_hash == from_bytes.content_hash
     assert from_path.parameter("band").allowed_values == ("b", "g", "r", "v")
     assert from_path.parameter("mode").allowed_values == (1, 2, 3)
-
-
-def test_a_committed_notebook_is_versioned_by_its_commit(tmp_path: Path) -> None:
-    needs(shutil.which("git") is not None, "git")
-    path = tmp_path / "wf.ipynb"
-    path.write_bytes(notebook(LICENSE + "x = 1.0\n"))
-    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.org"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    assert parse_notebook(path).commit is None  # untracked
-    subprocess.run([*git, "add", "wf.ipynb"], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "wf"], check=True)
-    head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True,
-                          text=True).stdout.strip()
-    spec = parse_notebook(path)
-    assert (spec.commit, spec.version) == (head, head[:12])
-    path.write_bytes(notebook(LICENSE + "x = 2.0\n"))
-    assert parse_notebook(path).commit is None  # local changes
 
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)

@@ -13,7 +13,7 @@ from mmoda.kg.errors import NodeInvalid
 from mmoda.kg.store import KnowledgeGraph
 from mmoda.shapes.validate import NodeValidator
 from mmoda.workflows.notebook import parse_notebook
-from mmoda.workflows.rdf import restriction_turtle, workflow_quads
+from mmoda.workflows.rdf import restriction_turtle, version_iri, workflow_quads
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((Path(__file__).resolve().parent / "notebooks").glob("*.ipynb")) + sorted(
@@ -42,7 +42,9 @@ def test_every_notebook_becomes_a_valid_workflow_node(kg: KnowledgeGraph, path: 
     kg.put_node(iri, workflow_quads(spec, iri))
     stored = kg.get_node(iri)
     params = _objects(stored, iri, MMODA + "parameter")
-    assert params == {ox.NamedNode(f"{iri}#param-{p.name}") for p in spec.parameters}
+    version = version_iri(spec, iri)
+    assert params == {ox.NamedNode(f"{version}-param-{p.name}") for p in spec.parameters}
+    assert params == _objects(stored, version, MMODA + "parameter")
     assert _objects(stored, iri, "http://purl.org/dc/terms/license") == {
         ox.NamedNode(spec.license or "")}
 
@@ -51,21 +53,22 @@ def test_the_node_carries_types_defaults_limits_and_the_version(kg: KnowledgeGra
     spec = parse_notebook(Path(__file__).parent / "notebooks" / "unit_limits.ipynb")
     iri = BASE + "unit-limits"
     triples = [q.triple for q in workflow_quads(spec, iri)]
-    energy = f"{iri}#param-energy"
+    version = version_iri(spec, iri)
+    assert version == f"{iri}#v-{spec.content_hash[:12]}"
+    energy = f"{version}-param-energy"
     assert _objects(triples, energy, MMODA + "parameterType") == {
-        ox.NamedNode(f"{iri}#type-energy")}
-    assert _objects(triples, f"{iri}#type-energy", RDFS + "subClassOf") == {
+        ox.NamedNode(f"{version}-type-energy")}
+    assert _objects(triples, f"{version}-type-energy", RDFS + "subClassOf") == {
         ox.NamedNode(ODA + "Energy_keV")}
     assert _objects(triples, energy, "https://schema.org/defaultValue") == {ox.Literal(35.0)}
     assert _objects(triples, energy, ODA + "lower_limit") == {ox.Literal(15)}
     assert _objects(triples, energy, MMODA + "optional") == {ox.Literal(False)}
-    assert _objects(triples, f"{iri}#param-radius", MMODA + "parameterType") == {
+    assert _objects(triples, f"{version}-param-radius", MMODA + "parameterType") == {
         ox.NamedNode(ODA + "Angle")}
-    version = f"{iri}#v-{spec.version}"
     assert _objects(triples, iri, "http://www.w3.org/ns/dcat#hasCurrentVersion") == {
         ox.NamedNode(version)}
     assert _objects(triples, version, "https://schema.org/version") == {ox.Literal(spec.version)}
-    assert _objects(triples, f"{iri}#out-spectrum", MMODA + "productType") == {
+    assert _objects(triples, f"{version}-out-spectrum", MMODA + "productType") == {
         ox.NamedNode(ODA + "Spectrum")}
 
 
@@ -92,14 +95,16 @@ def test_the_reasoner_files_restriction_classes_under_their_base_types() -> None
 
     here = Path(__file__).parent / "notebooks"
     units, allowed = BASE + "units", BASE + "allowed"
-    extra = (restriction_turtle(parse_notebook(here / "unit_limits.ipynb"), units)
-             + restriction_turtle(parse_notebook(here / "allowed_values.ipynb"), allowed))
+    unit_spec = parse_notebook(here / "unit_limits.ipynb")
+    allowed_spec = parse_notebook(here / "allowed_values.ipynb")
+    extra = restriction_turtle(unit_spec, units) + restriction_turtle(allowed_spec, allowed)
     links = set(classify(extra=extra).subclass_links)
-    assert {(f"{units}#type-energy", ODA + "Energy_keV"), (f"{units}#type-npix", ODA + "Integer"),
-            (f"{allowed}#type-band", ODA + "PhotometricBand"),
-            (f"{allowed}#type-mode", ODA + "Integer")} <= links
+    units, allowed = version_iri(unit_spec, units) + "-", version_iri(allowed_spec, allowed) + "-"
+    assert {(f"{units}type-energy", ODA + "Energy_keV"), (f"{units}type-npix", ODA + "Integer"),
+            (f"{allowed}type-band", ODA + "PhotometricBand"),
+            (f"{allowed}type-mode", ODA + "Integer")} <= links
     # oda:ISGRIEnergy is Energy_keV limited to 15-800 keV, hence within `energy`'s range.
-    assert (ODA + "ISGRIEnergy", f"{units}#type-energy") in links
+    assert (ODA + "ISGRIEnergy", f"{units}type-energy") in links
 
 
 def test_no_restrictions_no_turtle() -> None:
