@@ -46,9 +46,10 @@ def create_app(settings: Settings | None = None, *, site: Site | None = None) ->
     )
     api.state.site = site
     _install_error_handlers(api)
-    from mmoda.api.routes import meta, nodes
+    from mmoda.api.routes import meta, nodes, workflows
 
     api.include_router(meta.router)
+    api.include_router(workflows.router)
     api.include_router(nodes.router)
     _document_sparql(api)
     return MmodaApp(site, api)

@@ -9,7 +9,7 @@ import jwt
 
 from mmoda.api.errors import Forbidden, Unauthorized
 
-ROLES = ("admin", "user", "job-manager", "site")
+ROLES = ("admin", "user", "contributor", "job-manager", "site")
 
 
 @dataclass(frozen=True)

@@ -9,33 +9,10 @@ from typing import Any
 
 import click
 import pyoxigraph as ox
-from pydantic import ValidationError
 
+from mmoda.api.cli_common import common, open_site_cli, settings_from
+from mmoda.api.cli_workflow import workflow
 from mmoda.api.settings import Settings
-
-_COMMON = [
-    click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-                 help="TOML settings file (also MMODA_CONFIG_FILE)."),
-    click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-                 help="Store directory (also MMODA_DATA_DIR)."),
-    click.option("--base-url", help="Public base URL node IRIs are minted under."),
-]
-
-
-def common(func: Any) -> Any:
-    """Add the options every command shares."""
-    for option in reversed(_COMMON):
-        func = option(func)
-    return func
-
-
-def settings_from(**flags: Any) -> Settings:
-    """Settings from flags over environment over config file; clear message and exit 2 if bad."""
-    given = {k: v for k, v in flags.items() if v is not None}
-    try:
-        return Settings(**given)
-    except (ValidationError, ValueError) as exc:
-        raise click.UsageError(f"invalid settings:\n{exc}") from exc
 
 
 @click.group()
@@ -73,7 +50,7 @@ def load(files: tuple[Path, ...], graph: str, **flags: Any) -> None:
     from mmoda.kg import jsonld, rdfio
     from mmoda.kg.errors import KgError
 
-    site = _open_site(settings_from(**flags))
+    site = open_site_cli(settings_from(**flags))
     kg, target = site.kg, _graph(graph)
     before = kg.count()
     for path in files:
@@ -142,18 +119,8 @@ def token(roles: tuple[str, ...], subject: str, ttl: float, **flags: Any) -> Non
         raise click.BadParameter(str(exc), param_hint="--role") from exc
 
 
-def _open_site(settings: Settings) -> Any:
-    from mmoda.api.site import open_site
-    from mmoda.kg.errors import KgError
-
-    try:
-        return open_site(settings)
-    except KgError as exc:
-        raise click.ClickException(f"{exc} (is `mmoda serve` running on this data dir?)") from exc
-
-
 def _open(settings: Settings) -> Any:
-    return _open_site(settings).kg
+    return open_site_cli(settings).kg
 
 
 def _graph(name: str) -> ox.NamedNode:
@@ -195,6 +162,8 @@ def _cell(term: Any) -> str:
         return ""
     return term.value if isinstance(term, ox.NamedNode | ox.Literal) else str(term)
 
+
+main.add_command(workflow)
 
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ from typing import Any
 
 from mmoda.api.errors import ApiError
 from mmoda.kg import errors as kg
+from mmoda.workflows import errors as wf
 
 log = logging.getLogger("mmoda.api")
 
@@ -50,5 +51,28 @@ def _classify(exc: Exception) -> tuple[int, str, list[dict[str, Any]], dict[str,
             return status, title, errors, headers
     if isinstance(exc, kg.KgError):
         return 500, "Knowledge graph error", [], {}
+    if isinstance(exc, wf.WorkflowError):
+        return 422, "Workflow not registered", [_workflow_error(exc)], {}
     log.exception("unhandled error", exc_info=exc)
     return 500, "Internal Server Error", [], {}
+
+
+_WORKFLOW_FIELDS: dict[type[Exception], str] = {
+    wf.NoParametersCell: "parameters cell", wf.AnnotationSyntaxError: "annotation",
+    wf.UnknownTerm: "annotation", wf.MissingLicense: "license",
+    wf.RepositoryUnreadable: "git", wf.ServiceUrlError: "service",
+    wf.ServiceUnreachable: "service", wf.ServiceProtocolError: "service",
+    wf.UnknownInstrument: "instrument", wf.UnsatisfiableRestriction: "parameters",
+}
+
+
+def _workflow_error(exc: wf.WorkflowError) -> dict[str, Any]:
+    """One `errors` entry naming the field at fault, the reason and where (line, column)."""
+    field = next((f for cls, f in _WORKFLOW_FIELDS.items() if isinstance(exc, cls)), "workflow")
+    entry: dict[str, Any] = {"field": getattr(exc, "parameter", None) or getattr(
+        exc, "field", None) or field, "message": str(exc)}
+    for attr in ("line", "column", "cell", "term", "suggestions", "value", "reason", "url"):
+        value = getattr(exc, attr, None)
+        if value not in (None, "", []):
+            entry[attr] = value
+    return entry

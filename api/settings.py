@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         Path("./mmoda-data"), description="Directory of the on-disk store; none = in memory."
     )
     in_memory: bool = Field(False, description="Keep the store in memory (tests, demos).")
+    source_dir: Path | None = Field(
+        None, description="Where registered workflow code is kept (uploads, git clones); "
+        "default <data_dir>/workflow-sources, or a temporary directory for an in-memory store."
+    )
     site_id: str = Field("local", pattern=r"^[A-Za-z0-9._-]{1,64}$", description="This site's id.")
     load_example_catalog: bool = Field(True, description="Load the bundled catalog on first start.")
     jwt_secret: SecretStr | None = Field(

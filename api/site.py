@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from mmoda.api.auth import Principal, principal
 from mmoda.api.settings import Settings
-from mmoda.kg import bootstrap
+from mmoda.kg import bootstrap, graphs
 from mmoda.kg.jsonld import ContextResolver
 from mmoda.kg.store import KnowledgeGraph
+from mmoda.workflows.examples import register_examples
+from mmoda.workflows.registry import Registry
 
 log = logging.getLogger("mmoda.api")
 
@@ -34,10 +38,26 @@ class Site:
     settings: Settings
     kg: KnowledgeGraph
     contexts: ContextResolver = field(init=False)
+    sources: Path = field(init=False)
 
     def __post_init__(self) -> None:
         self.contexts = ContextResolver([self.context_url])
         self._secret = self.settings.secret()
+        self.sources = self.settings.source_dir or (
+            self.settings.data_dir / "workflow-sources" if self.settings.data_dir
+            else Path(tempfile.mkdtemp(prefix="mmoda-sources-")))
+
+    @property
+    def site_iri(self) -> str:
+        """The IRI of this site's own Site node."""
+        return self.iri("sites", self.settings.site_id)
+
+    @property
+    def registry(self) -> Registry:
+        """Registers workflows into this site's catalog, offered by this site when its node
+        exists."""
+        site = self.site_iri if self.kg.describe(self.site_iri, graph=graphs.CATALOG) else None
+        return Registry(self.kg, base_url=self.base, site=site)
 
     @property
     def base(self) -> str:
@@ -66,8 +86,10 @@ def open_site(settings: Settings) -> Site:
     first_start = len(kg.raw) == 0
     if bootstrap.ensure_ontology(kg):
         log.info("ontology graph loaded")
+    site = Site(settings, kg)
     if first_start and settings.load_example_catalog:
         count = bootstrap.load_catalog(kg, base_url=settings.base_url)
-        log.info("bundled example catalog loaded: %d nodes", count)
+        workflows = register_examples(site.registry)
+        log.info("bundled example catalog loaded: %d nodes, %d workflows", count, len(workflows))
     kg.flush()
-    return Site(settings, kg)
+    return site

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +32,50 @@ def needs(condition: bool, reason: str) -> None:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+def offline_oda_ontology() -> None:
+    """With oda-api installed, nb2workflow reads the ODA ontology from odahub.io when imported;
+    hand it the vendored copy instead, so tests run offline on the same ontology."""
+    try:
+        from oda_api import ontology_helper
+    except ImportError:  # nb2workflow then runs without ontology features
+        return
+    if ontology_helper.main_ontology_graph is None:
+        from mmoda.ontology import ODA_TTL
+
+        ontology_helper.main_ontology_graph = ontology_helper.MainOntologyGraph(str(ODA_TTL), "0")
+
+
+@contextlib.contextmanager
+def ontology_proxy() -> Iterator[dict[str, str]]:
+    """Proxy environment variables under which processes that fetch the ODA ontology from
+    odahub.io over http (nb2workflow kernels with oda-api) get the vendored copy from a
+    loopback server instead; loopback traffic bypasses it."""
+    from mmoda.ontology import ODA_TTL
+
+    body = ODA_TTL.read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/turtle")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield {"http_proxy": url, "HTTP_PROXY": url, "no_proxy": "127.0.0.1,localhost",
+               "NO_PROXY": "127.0.0.1,localhost"}
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def free_port() -> int:

@@ -32,7 +32,7 @@ def test_tour(shared_server: LiveServer) -> None:
              "{ ?d a <https://odahub.io/mmoda#Dataset> ; dct:title ?title }")
     answer = httpx.post(f"{base}/sparql", data={"query": query},
                         headers={"Accept": "application/sparql-results+json"})
-    assert len(answer.json()["results"]["bindings"]) == 2
+    assert len(answer.json()["results"]["bindings"]) == 3
     assert httpx.get(f"{base}/ontology", headers={"Accept": "text/turtle"}).status_code == 200
     node = (ROOT / "examples" / "nodes" / "instrument-jemx.ttl").read_bytes()
     put = httpx.put(f"{base}/instruments/jem-x", content=node,
@@ -46,3 +46,24 @@ def test_tour(shared_server: LiveServer) -> None:
                       headers={**shared_server.admin(), "Content-Type": "text/turtle"})
     assert empty.status_code == 422 and empty.json()["errors"]
     assert httpx.get(f"{base}/", headers={"Accept": "text/html"}).status_code == 200
+
+
+def test_the_readme_query_by_parameter_type_through_sparqlwrapper(
+        shared_server: LiveServer) -> None:
+    """The README's query finds the example workflows by a supertype (oda:Energy) of their
+    parameters' restriction classes, through an independent SPARQL client."""
+    from SPARQLWrapper import JSON, SPARQLWrapper
+
+    readme = (ROOT / "README.md").read_text()
+    (query,) = re.findall(r"```sparql\n(.*?)```", readme, flags=re.S)
+    client = SPARQLWrapper(f"{shared_server.url}/sparql")
+    client.setQuery(query)
+    client.setReturnFormat(JSON)
+    rows = client.queryAndConvert()["results"]["bindings"]  # type: ignore[index]
+    found = {r["workflow"]["value"] for r in rows}
+    assert {f"{shared_server.url}/workflows/{w}" for w in ("lightcurve", "image", "spectrum")} \
+        <= found
+    narrower = query.replace("oda:Energy }", "oda:AngleMinutes }")
+    client.setQuery(narrower)
+    rows = client.queryAndConvert()["results"]["bindings"]  # type: ignore[index]
+    assert {r["workflow"]["value"] for r in rows} == {f"{shared_server.url}/workflows/image"}

@@ -4,8 +4,8 @@ Each parameter with limits or allowed values defines an OWL class (`restriction_
 its base type intersected with a data range on `oda:value`. HermiT classifies all classes of
 a registration batch in one run; the definitions and the subclass links it infers (the class
 under its base type, and ontology classes under the class: oda:ISGRIEnergy, 15-800 keV, falls
-within a 10-1000 keV restriction) are what the `classified` graph receives. A restriction that admits no value makes the class unsatisfiable, which is
-reported as `UnsatisfiableRestriction` naming the parameters.
+within a 10-1000 keV restriction) are what the `classified` graph receives. A restriction
+that admits no value makes the class unsatisfiable: `UnsatisfiableRestriction`.
 """
 
 from __future__ import annotations

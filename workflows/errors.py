@@ -9,6 +9,7 @@ __all__ = [
     "DefaultOutOfRange",
     "InvalidMetadata",
     "MissingLicense",
+    "MissingModuleLicense",
     "NoParametersCell",
     "RepositoryUnreadable",
     "ServiceProtocolError",
@@ -18,6 +19,7 @@ __all__ = [
     "UnknownTerm",
     "UnsatisfiableRestriction",
     "WorkflowError",
+    "WorkflowNotFound",
 ]
 
 
@@ -149,3 +151,24 @@ class UnsatisfiableRestriction(WorkflowError):
         super().__init__(f"parameter(s) {', '.join(parameters)} admit no value: {reason}")
         self.parameters = parameters
         self.reason = reason
+
+
+class MissingModuleLicense(MissingLicense):
+    """A Python-function workflow declares no `__license__`, or one that is no SPDX id or IRI."""
+
+    def __init__(self, detail: str = "") -> None:
+        WorkflowError.__init__(
+            self, (detail or "the module declares no licence")
+            + '; declare it at module level, e.g. __license__ = "MIT" (an SPDX id or an IRI)')
+        self.detail = detail
+
+
+class WorkflowNotFound(WorkflowError):
+    """No workflow where one was named: no such module, entry point or function, or several
+    functions that could each be the workflow. `candidates` lists what there is."""
+
+    def __init__(self, detail: str, candidates: Sequence[str] = ()) -> None:
+        listed = f"; candidates: {', '.join(candidates)}" if candidates else ""
+        super().__init__(detail + listed)
+        self.detail = detail
+        self.candidates = list(candidates)

@@ -101,19 +101,25 @@ def _iso_seconds(text: str) -> int | None:
     return round(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
 
 
+def _parse_walltime(text: str) -> int | None:
+    seconds = _clock_seconds(text)
+    if seconds is None:
+        seconds = _iso_seconds(text)
+    if seconds is None:
+        try:
+            seconds = round(u.Quantity(text).to_value(u.s))
+        except (TypeError, ValueError, u.UnitsError):
+            return None
+    return seconds
+
+
 def walltime_seconds(value: object) -> int:
     """Walltime in seconds from an integer, "HH:MM:SS", "D-HH:MM:SS", "PT2H" or "90 min"."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        seconds: int | None = value
-    else:
-        text = str(value).strip()
-        seconds = _clock_seconds(text) or _iso_seconds(text)
-        if seconds is None:
-            try:
-                seconds = round(u.Quantity(text).to_value(u.s))
-            except (TypeError, ValueError, u.UnitsError) as exc:
-                raise InvalidMetadata("walltime", value, "expected seconds, HH:MM:SS, an ISO "
-                                      "8601 duration or a time such as '2 h'") from exc
+    seconds = value if isinstance(value, int) and not isinstance(value, bool) else \
+        _parse_walltime(str(value).strip())
+    if seconds is None:
+        raise InvalidMetadata("walltime", value, "expected seconds, HH:MM:SS, an ISO 8601 "
+                              "duration or a time such as '2 h'")
     if seconds <= 0:
         raise InvalidMetadata("walltime", value, "must be positive")
     return seconds

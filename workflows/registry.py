@@ -62,7 +62,7 @@ class Registry:
         self.site = site
 
     def iri(self, ident: str) -> str:
-        """The IRI of workflow `ident`; `InvalidMetadata` for an id that cannot be a path segment."""
+        """The IRI of workflow `ident`; `InvalidMetadata` for an id unfit as a path segment."""
         if not _IDENT.fullmatch(ident):
             raise InvalidMetadata("id", ident, "1-128 letters, digits and ._~- starting with a "
                                   "letter or digit")
@@ -96,11 +96,11 @@ class Registry:
               instruments: dict[str, str]) -> tuple[list[ox.Quad], Registered]:
         version = version_iri(spec, iri)
         old = self.kg.describe(iri, graph=graphs.CATALOG)
-        current = next((t.object.value for t in old if t.predicate == _CURRENT), None)
-        existed = any(t.subject.value == version for t in old)
-        previous = next((t.object.value for t in old if t.subject.value == version
+        current = next((_v(t.object) for t in old if t.predicate == _CURRENT), None)
+        existed = any(_v(t.subject) == version for t in old)
+        previous = next((_v(t.object) for t in old if _v(t.subject) == version
                          and t.predicate == _REVISES), None) if existed else current
-        versions = tuple(sorted({t.object.value for t in old if t.predicate == _HAS_VERSION}
+        versions = tuple(sorted({_v(t.object) for t in old if t.predicate == _HAS_VERSION}
                                 - {version}))
         kept = [ox.Quad(t.subject, t.predicate, t.object) for t in old
                 if _in_version(t.subject, iri) and not _in_version(t.subject, version)]
@@ -112,7 +112,7 @@ class Registry:
 
     def _instruments(self) -> dict[str, str]:
         rows = self.kg.select("instruments")
-        return {r["name"].value: r["instrument"].value for r in rows}
+        return {_v(r["name"]): _v(r["instrument"]) for r in rows}
 
     def _instrument(self, spec: WorkflowSpec, instruments: dict[str, str]) -> str | None:
         if spec.instrument is None:
@@ -127,6 +127,10 @@ class Registry:
         triples = self.kg.describe(self.site, graph=graphs.CATALOG)
         links = [ox.Triple(site, _OFFERS, ox.NamedNode(w)) for w in workflows]
         return [ox.Quad(t.subject, t.predicate, t.object) for t in dict.fromkeys(triples + links)]
+
+
+def _v(term: object) -> str:
+    return term.value if isinstance(term, ox.NamedNode | ox.Literal) else ""
 
 
 def _in_version(term: ox.NamedNode | ox.BlankNode | ox.Triple, prefix: str) -> bool:

@@ -21,6 +21,13 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
+__license__ = "MIT"
+__author__ = "MMODA developers"
+__instrument__ = "isgri_sim"
+__product__ = "spectrum"
+__keywords__ = ["spectrum", "power law", "hard X-rays", "simulated data"]
+__runtime__ = {"cpus": 1, "memory": "1 GiB", "walltime": "10 min"}
+
 ODA = "http://odahub.io/ontology#"
 
 EVENTS_FILE = Path(__file__).resolve().parent / "data" / "sim_isgri_events.fits"

@@ -12,7 +12,7 @@ import importlib.util
 import shutil
 import struct
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -21,6 +21,8 @@ import pytest
 from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
+
+from support import offline_oda_ontology, ontology_proxy
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "examples" / "workflows"
 DATA_FILE = WORKFLOWS / "data" / "sim_isgri_events.fits"
@@ -193,6 +195,7 @@ EXPECTED_SIGNATURES = {
 
 @pytest.mark.parametrize("notebook", sorted(EXPECTED_SIGNATURES))
 def test_nb2workflow_parses_notebook(notebook: str) -> None:
+    offline_oda_ontology()
     nbadapter = pytest.importorskip("nb2workflow.nbadapter")
     import rdflib
 
@@ -226,6 +229,17 @@ def test_nb2workflow_parses_notebook(notebook: str) -> None:
     }
 
 
+@pytest.fixture
+def ontology_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The kernel's oda-api reads the ODA ontology over http: serve it the vendored copy."""
+    offline_oda_ontology()
+    with ontology_proxy() as env:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        yield
+
+
+@pytest.mark.usefixtures("ontology_env")
 def test_nb2workflow_executes_notebook_and_gathers_outputs(tmp_path: Path) -> None:
     """As the nb2workflow service would: copy the directory, run, glue outputs with content."""
     nbadapter = pytest.importorskip("nb2workflow.nbadapter")

@@ -88,7 +88,8 @@ def test_site_describes_itself(catalog: rdflib.Graph) -> None:
     assert str(catalog.value(executor, M.executorKind)) == "local"
     assert set(catalog.objects(site, DCAT.servesDataset)) == {
         rdflib.URIRef(BASE + "/datasets/integral-isgri-scw"),
-        rdflib.URIRef(BASE + "/datasets/fermi-lat-photons")}
+        rdflib.URIRef(BASE + "/datasets/fermi-lat-photons"),
+        rdflib.URIRef(BASE + "/datasets/sim-isgri-events")}
 
 
 @pytest.mark.parametrize(("dataset", "landing", "start"), [

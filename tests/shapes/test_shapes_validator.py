@@ -79,7 +79,8 @@ def test_references_are_not_validated_but_node_is(validator: NodeValidator) -> N
 
 
 def test_ontology_supplies_the_class_hierarchy() -> None:
-    body = ('<workflows/w> a mmoda:Workflow ; dct:title "W" ; mmoda:parameter <workflows/w#p> .\n'
+    body = ('<workflows/w> a mmoda:Workflow ; dct:title "W" ; mmoda:parameter <workflows/w#p> ;'
+            ' dct:license <https://spdx.org/licenses/MIT> .\n'
             '<workflows/w#p> a mmoda:Parameter ; schema:name "ra" ;'
             ' mmoda:parameterType oda:PointOfInterestRA ; oda:unit unit:Degree .')
     assert NodeValidator().validate(_graph(body)) == []

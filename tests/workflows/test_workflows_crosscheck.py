@@ -34,10 +34,9 @@ from typing import Any
 import pytest
 import rdflib
 
-from mmoda.ontology import ODA_TTL
 from mmoda.workflows.model import WorkflowSpec
 from mmoda.workflows.notebook import parse_notebook
-from support import needs
+from support import needs, offline_oda_ontology
 
 ROOT = Path(__file__).resolve().parents[2]
 EDGE = sorted((Path(__file__).resolve().parent / "notebooks").glob("*.ipynb"))
@@ -96,21 +95,10 @@ def theirs(adapter_class: Any, path: Path) -> dict[str, dict[str, dict[str, Any]
     return {"param": params, "out": outs}
 
 
-def _offline_oda_ontology() -> None:
-    """With oda-api installed, nb2workflow reads the ODA ontology from odahub.io when imported;
-    hand it the vendored copy instead, so the cross-check runs offline on the same ontology."""
-    try:
-        from oda_api import ontology_helper
-    except ImportError:  # nb2workflow then runs without ontology features
-        return
-    if ontology_helper.main_ontology_graph is None:
-        ontology_helper.main_ontology_graph = ontology_helper.MainOntologyGraph(str(ODA_TTL), "0")
-
-
 @pytest.fixture(scope="module")
 def notebook_adapter() -> Any:
     try:
-        _offline_oda_ontology()
+        offline_oda_ontology()
         from nb2workflow.nbadapter import NotebookAdapter
     except ImportError:  # pragma: no cover - depends on the environment
         needs(False, "nb2workflow (pip install 'nb2workflow[service]' six) for the cross-check")

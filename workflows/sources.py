@@ -1,0 +1,104 @@
+"""From what a contributor hands in to a `WorkflowSpec`: a file, an upload, a git URL + path,
+a Python entry point or an nb2workflow service.
+
+Uploaded files and clones are kept under a site's source directory (`root`), so that the
+site's executors find the code of every registered version: `root/uploads/<sha256>/<file>`
+and `root/git/<sha256 of URL>/<commit>/`. A rejected source leaves nothing behind there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from mmoda.workflows.errors import InvalidMetadata, RepositoryUnreadable
+from mmoda.workflows.model import WorkflowSpec
+
+__all__ = ["from_entry_point", "from_git", "from_path", "from_service", "from_upload"]
+
+_FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.(ipynb|py)")
+
+
+def from_path(path: Path, *, function: str | None = None, name: str | None = None,
+              known_classes: set[str] | None = None) -> WorkflowSpec:
+    """The workflow a notebook (`.ipynb`) or Python module (`.py`, `function` in it) declares."""
+    if path.suffix == ".ipynb":
+        from mmoda.workflows.notebook import parse_notebook
+
+        return parse_notebook(path, name=name, known_classes=known_classes)
+    if path.suffix == ".py":
+        from mmoda.workflows.function import parse_function
+
+        return parse_function(path, function, name=name, known_classes=known_classes)
+    raise InvalidMetadata("path", str(path), "a workflow is a notebook (.ipynb) or a Python "
+                          "module (.py)")
+
+
+def from_upload(data: bytes, filename: str, *, root: Path, function: str | None = None,
+                known_classes: set[str] | None = None) -> WorkflowSpec:
+    """The workflow of uploaded file content, kept under `root/uploads` once it parses."""
+    if not _FILENAME.fullmatch(filename):
+        raise InvalidMetadata("filename", filename, "expected a name like lightcurve.ipynb or "
+                              "spectrum.py (letters, digits, ._-)")
+    final = root / "uploads" / hashlib.sha256(data).hexdigest()[:24]
+    with tempfile.TemporaryDirectory(dir=_ready(root)) as scratch:
+        path = Path(scratch) / filename
+        path.write_bytes(data)
+        from_path(path, function=function, known_classes=known_classes)  # reject before keeping
+        if not (final / filename).exists():
+            final.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, final / filename)
+    return from_path(final / filename, function=function, known_classes=known_classes)
+
+
+def from_git(url: str, path: str, *, root: Path, ref: str | None = None,
+             function: str | None = None, known_classes: set[str] | None = None) -> WorkflowSpec:
+    """The workflow in file `path` of the git repository `url` at revision `ref`."""
+    from mmoda.workflows import git
+
+    base = root / "git" / hashlib.sha256(url.encode()).hexdigest()[:24]
+    with tempfile.TemporaryDirectory(dir=_ready(root)) as scratch:
+        checkout = git.clone(url, Path(scratch) / "checkout", ref=ref)
+        file = _inside(checkout, path, url)
+        from_path(file, function=function, known_classes=known_classes)
+        facts = git.locate(file)
+        commit = facts.commit if facts and facts.commit else "unversioned"
+        final = base / commit
+        if not final.exists():
+            base.mkdir(parents=True, exist_ok=True)
+            shutil.move(checkout, final)
+    spec = from_path(final / path, function=function, known_classes=known_classes)
+    return spec
+
+
+def _inside(checkout: Path, path: str, url: str) -> Path:
+    file = (checkout / path).resolve()
+    if not file.is_relative_to(checkout.resolve()) or ".git" in Path(path).parts:
+        raise RepositoryUnreadable(url, f"path {path!r} leaves the repository")
+    if not file.is_file():
+        raise RepositoryUnreadable(url, f"no file {path!r} in the repository at this revision")
+    return file
+
+
+def from_entry_point(ref: str, *, known_classes: set[str] | None = None) -> WorkflowSpec:
+    """The workflow of a Python entry point (`package.module:function` or a name in the
+    `mmoda.workflows` entry-point group), read without running the module."""
+    from mmoda.workflows.function import parse_entry_point
+
+    return parse_entry_point(ref, known_classes=known_classes)
+
+
+def from_service(url: str, *, license: str | None = None,
+                 known_classes: set[str] | None = None) -> list[WorkflowSpec]:
+    """One workflow per target of the nb2workflow service at `url` (its runs are forwarded)."""
+    from mmoda.workflows.service import read_service
+
+    return read_service(url, license=license, known_classes=known_classes)
+
+
+def _ready(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    return root
