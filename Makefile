@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 MMODA_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench java clean
+.PHONY: run test lint typecheck pytest bench bench-register bench-executor java clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ test: lint typecheck pytest
 bench: $(VENV)/.test java
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python benchmarks/sparql_endpoint.py
+
+bench-register: $(VENV)/.test java
+	$(BIN)/python benchmarks/register.py
+
+bench-executor: $(VENV)/.test
+	$(BIN)/python benchmarks/executor_local.py
 
 clean:
 	rm -rf $(VENV) .typecheck .pytest_cache .mypy_cache .ruff_cache build *.egg-info

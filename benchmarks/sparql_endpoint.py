@@ -42,6 +42,7 @@ from _http import (
     wrk_available,
 )
 from _ingest import jsonld_ingest, node_writes
+from _report import Report
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -102,26 +103,6 @@ def rows_of(payload: bytes) -> list[tuple[Any, ...]]:
 
 
 # -- report ----------------------------------------------------------------------------------
-
-class Report:
-    """Sections of text printed together at the end."""
-
-    def __init__(self) -> None:
-        self.sections: list[tuple[str, list[str]]] = []
-
-    def section(self, title: str) -> list[str]:
-        """A new section; append lines to the returned list."""
-        lines: list[str] = []
-        self.sections.append((title, lines))
-        return lines
-
-    def render(self) -> str:
-        """The whole report."""
-        out = ["", "=" * 100, "MMODA store / SPARQL endpoint benchmark", "=" * 100]
-        for title, lines in self.sections:
-            out += ["", f"## {title}", *lines]
-        return "\n".join(out) + "\n"
-
 
 def ratio(x: float | None, y: float | None) -> str:
     """x / y to two decimals, or n/a."""
@@ -391,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run every step, print the report; the work dir is removed unless --keep."""
     args = parse_args(argv)
     work: Path = args.workdir
-    report = Report()
+    report = Report("MMODA store / SPARQL endpoint benchmark")
     servers: list[Server] = []
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     machine_facts(report.section("machine"), args)
