@@ -10,7 +10,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from mmoda.api.cli_common import common, open_site_cli, settings_from
+from mmoda.api.cli_common import common, open_site_cli, print_table, settings_from, term_text
 from mmoda.api.cli_workflow import workflow
 from mmoda.api.settings import Settings
 
@@ -148,19 +148,7 @@ def _print_answer(answer: Any, fmt: str) -> None:
         sys.stdout.buffer.write(answer.serialize(format=results_format) or b"")
         return
     names = [v.value for v in answer.variables]
-    rows = [[_cell(s[n]) for n in names] for s in answer]
-    widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
-    click.echo("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)))
-    click.echo("  ".join("-" * w for w in widths))
-    for r in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
-    click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-
-
-def _cell(term: Any) -> str:
-    if term is None:
-        return ""
-    return term.value if isinstance(term, ox.NamedNode | ox.Literal) else str(term)
+    print_table(names, [[term_text(s[n]) for n in names] for s in answer])
 
 
 main.add_command(workflow)

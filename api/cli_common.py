@@ -43,3 +43,20 @@ def open_site_cli(settings: Settings) -> Any:
         return open_site(settings)
     except KgError as exc:
         raise click.ClickException(f"{exc} (is `mmoda serve` running on this data dir?)") from exc
+
+
+def term_text(term: Any) -> str:
+    """A cell's text: an IRI or literal value, "" for an unbound variable."""
+    if term is None:
+        return ""
+    return str(term.value) if hasattr(term, "value") else str(term)
+
+
+def print_table(names: list[str], rows: list[list[str]]) -> None:
+    """Print `rows` under `names` in aligned columns, then the row count."""
+    widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
+    click.echo("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip())
+    click.echo("  ".join("-" * w for w in widths))
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")

@@ -12,7 +12,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from mmoda.api.cli_common import common, open_site_cli, settings_from
+from mmoda.api.cli_common import common, open_site_cli, print_table, settings_from, term_text
 
 
 @click.group()
@@ -41,6 +41,7 @@ def add(source: str, path_in_repo: str | None, ref: str | None, function: str | 
     from mmoda.workflows.errors import WorkflowError
 
     site = open_site_cli(settings_from(**flags))
+    created: list[Path] = []
     try:
         if service:
             specs = sources.from_service(source, license=licence)
@@ -50,12 +51,13 @@ def add(source: str, path_in_repo: str | None, ref: str | None, function: str | 
             if path_in_repo is None:
                 raise click.UsageError("a git URL needs --path FILE (the notebook or module)")
             specs = [sources.from_git(source, path_in_repo, root=site.sources, ref=ref,
-                                      function=function)]
+                                      function=function, created=created)]
         else:
             specs = [sources.from_path(Path(source), function=function)]
         done = site.registry.register_many(
             [(ident if len(specs) == 1 else None, s) for s in specs])
     except WorkflowError as exc:
+        sources.discard(created)
         raise click.ClickException(str(exc)) from exc
     finally:
         site.kg.flush()
@@ -71,10 +73,10 @@ def list_(**flags: Any) -> None:
     """List the workflows of the catalog with their current versions."""
     site = open_site_cli(settings_from(**flags))
     rows = site.kg.select("workflows")
-    table = [[_short(site, r["workflow"]), _text(r.get("title")), _text(r.get("version")),
-              _text(r.get("kind")), _text(r.get("instrument")), _text(r.get("product")),
-              _text(r.get("versions"))] for r in rows]
-    _table(["id", "title", "version", "kind", "instrument", "product", "versions"], table)
+    columns = ("title", "version", "kind", "instrument", "product", "versions")
+    table = [[_short(site, r["workflow"]), *(term_text(r.get(c)) for c in columns)]
+             for r in rows]
+    print_table(["id", "title", "version", "kind", "instrument", "product", "versions"], table)
 
 
 @workflow.command()
@@ -102,8 +104,8 @@ def show(ident: str, fmt: str, **flags: Any) -> None:
 
 def _describe(site: Any, iri: str, triples: list[ox.Triple]) -> None:
     def values(predicate: str, subject: str = iri) -> list[str]:
-        return sorted(_text(t.object) for t in triples
-                      if _text(t.subject) == subject and t.predicate.value == predicate)
+        return sorted(term_text(t.object) for t in triples
+                      if term_text(t.subject) == subject and t.predicate.value == predicate)
 
     dct, mmoda = "http://purl.org/dc/terms/", "https://odahub.io/mmoda#"
     current = values("http://www.w3.org/ns/dcat#hasCurrentVersion")
@@ -116,29 +118,21 @@ def _describe(site: Any, iri: str, triples: list[ox.Triple]) -> None:
         click.echo(f"{label:>16}: {', '.join(got) or '-'}")
     rows = site.kg.select("workflow_parameters", bindings={"workflow": ox.NamedNode(iri)})
     click.echo("\nparameters:")
-    _table(["name", "type", "default", "unit", "limits", "optional"],
-           [[_text(r["name"]), _short(site, r.get("base") or r["type"]), _text(r.get("default")),
-             _short(site, r.get("unit")), f"{_text(r.get('lower'))}..{_text(r.get('upper'))}"
-             if r.get("lower") or r.get("upper") else "", _text(r.get("optional"))]
-            for r in rows])
+    print_table(["name", "type", "default", "unit", "limits", "optional"],
+                [_parameter_row(site, r) for r in rows])
 
 
-def _text(term: Any) -> str:
-    return "" if term is None else term.value if hasattr(term, "value") else str(term)
+def _parameter_row(site: Any, row: Any) -> list[str]:
+    lower, upper = term_text(row.get("lower")), term_text(row.get("upper"))
+    return [term_text(row["name"]), _short(site, row.get("base") or row["type"]),
+            term_text(row.get("default")), _short(site, row.get("unit")),
+            f"{lower}..{upper}" if lower or upper else "", term_text(row.get("optional"))]
 
 
 def _short(site: Any, term: Any) -> str:
-    text = _text(term)
+    text = term_text(term)
     for prefix, ns in (("", f"{site.base}/workflows/"), ("oda:", "http://odahub.io/ontology#"),
                        ("unit:", "http://odahub.io/ontology/unit#")):
         if text.startswith(ns):
             return prefix + text[len(ns):]
     return text
-
-
-def _table(names: list[str], rows: list[list[str]]) -> None:
-    widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
-    click.echo("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip())
-    for r in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-    click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")

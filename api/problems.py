@@ -58,7 +58,8 @@ def _classify(exc: Exception) -> tuple[int, str, list[dict[str, Any]], dict[str,
 
 
 _WORKFLOW_FIELDS: dict[type[Exception], str] = {
-    wf.NoParametersCell: "parameters cell", wf.AnnotationSyntaxError: "annotation",
+    wf.NoParametersCell: "parameters cell", wf.NotANotebook: "notebook",
+    wf.AnnotationSyntaxError: "annotation",
     wf.UnknownTerm: "annotation", wf.MissingLicense: "license",
     wf.RepositoryUnreadable: "git", wf.ServiceUrlError: "service",
     wf.ServiceUnreachable: "service", wf.ServiceProtocolError: "service",

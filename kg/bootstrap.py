@@ -27,7 +27,8 @@ def ontology_digest() -> str:
     return h.hexdigest()[:32]
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """Where derived files (the reasoner's inferences) are cached: $XDG_CACHE_HOME/mmoda."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "mmoda"
 
@@ -36,7 +37,7 @@ def inferred_ntriples(digest: str) -> bytes:
     """The reasoner's inferred links for the shipped ontology, cached per ontology digest."""
     from mmoda.ontology.reasoner import classify
 
-    cached = _cache_dir() / f"inferred-{digest}.nt"
+    cached = cache_dir() / f"inferred-{digest}.nt"
     if cached.is_file():
         return cached.read_bytes()
     log.info("classifying the ontology with HermiT (first start only)")

@@ -10,12 +10,15 @@ that admits no value makes the class unsatisfiable: `UnsatisfiableRestriction`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from mmoda.kg import bootstrap
 from mmoda.ontology.errors import OntologyError, OntologyInconsistent
 from mmoda.workflows.errors import UnsatisfiableRestriction
 from mmoda.workflows.model import WorkflowSpec
@@ -38,15 +41,35 @@ def _owner(cls: str, workflows: Sequence[str]) -> str | None:
     return next((w for w in workflows if cls.startswith(w + "#")), None)
 
 
-def classify_restrictions(items: Sequence[tuple[str, WorkflowSpec]]) -> Classified:
-    """Classify the restriction classes of the workflows (IRI, spec) with HermiT."""
+def _subclass_links(definitions: bytes) -> list[tuple[str, str]]:
+    """HermiT's inferred subclass links for the ontology plus `definitions`, an equivalence
+    counting as a link each way (HermiT reports one representative of equivalent classes, e.g.
+    two parameters with the same limits); cached per content, so the same classes (the bundled
+    examples at every fresh start) are classified once."""
     from mmoda.ontology.reasoner import classify
 
+    key = hashlib.sha256(bootstrap.ontology_digest().encode() + definitions).hexdigest()[:32]
+    cached = bootstrap.cache_dir() / f"restrictions-{key}.json"
+    if cached.is_file():
+        return [(child, parent) for child, parent in json.loads(cached.read_text("utf-8"))]
+    inference = classify(definitions)
+    links = [*inference.subclass_links, *inference.equivalent_links,
+             *((b, a) for a, b in inference.equivalent_links)]
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(links), "utf-8")
+    except OSError:  # a read-only cache only costs a re-run next time
+        pass
+    return links
+
+
+def classify_restrictions(items: Sequence[tuple[str, WorkflowSpec]]) -> Classified:
+    """Classify the restriction classes of the workflows (IRI, spec) with HermiT."""
     definitions = b"".join(restriction_turtle(spec, iri) for iri, spec in items)
     if not definitions:
         return Classified()
     try:
-        inference = classify(definitions)
+        subclass_links = _subclass_links(definitions)
     except OntologyInconsistent as exc:
         names = [c.rsplit("-type-", 1)[-1] for c in exc.unsatisfiable] or ["(unknown)"]
         raise UnsatisfiableRestriction(names, "their limits or allowed values exclude "
@@ -54,7 +77,7 @@ def classify_restrictions(items: Sequence[tuple[str, WorkflowSpec]]) -> Classifi
     except OntologyError as exc:
         raise UnsatisfiableRestriction(["(all)"], str(exc)) from exc
     workflows = [iri for iri, _ in items]
-    links = [(child, parent) for child, parent in inference.subclass_links
+    links = [(child, parent) for child, parent in subclass_links
              if _owner(child, workflows) or _owner(parent, workflows)]
     quads = [ox.Quad(t.subject, t.predicate, t.object)
              for t in ox.parse(definitions, format=ox.RdfFormat.TURTLE)]

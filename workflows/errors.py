@@ -11,6 +11,7 @@ __all__ = [
     "MissingLicense",
     "MissingModuleLicense",
     "NoParametersCell",
+    "NotANotebook",
     "RepositoryUnreadable",
     "ServiceProtocolError",
     "ServiceUnreachable",
@@ -172,3 +173,11 @@ class WorkflowNotFound(WorkflowError):
         super().__init__(detail + listed)
         self.detail = detail
         self.candidates = list(candidates)
+
+
+class NotANotebook(WorkflowError):
+    """The content given as a notebook is not a readable Jupyter notebook (nbformat 4)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"not a Jupyter notebook: {reason}")
+        self.reason = reason

@@ -17,7 +17,7 @@ from mmoda.workflows.errors import InvalidMetadata, MissingLicense
 from mmoda.workflows.model import Creator, RuntimeNeeds
 
 __all__ = ["Labels", "creator", "license_iri", "memory_mib", "orcid_iri", "runtime_needs",
-           "walltime_seconds"]
+           "spdx_iri", "walltime_seconds"]
 
 _ORCID = re.compile(r"(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])")
 _CREATOR = re.compile(r"\s*(?P<name>[^<(]+?)\s*(?:<(?P<email>[^>]+)>)?\s*(?:\((?P<id>[^)]+)\))?\s*")
@@ -139,13 +139,21 @@ def runtime_needs(*, cpus: object = None, memory: object = None, walltime: objec
                         image=image.strip() if isinstance(image, str) else None)
 
 
-def license_iri(value: object) -> str:
-    """The licence IRI of an SPDX id ("MIT" → https://spdx.org/licenses/MIT) or an IRI."""
+def spdx_iri(text: str) -> str | None:
+    """The SPDX IRI of an SPDX licence id ("MIT" → https://spdx.org/licenses/MIT), else None."""
+    text = text.strip()
+    return f"https://spdx.org/licenses/{text}" if _SPDX_ID.fullmatch(text) else None
+
+
+def license_iri(value: object, *, what: str = "the licence") -> str:
+    """The licence IRI of an SPDX id ("MIT" → https://spdx.org/licenses/MIT) or an IRI;
+    `what` names the value in the error."""
     text = str(value).strip() if value is not None else ""
     if not text:
         raise MissingLicense()
     if text.startswith(("http://", "https://")):
         return text
-    if _SPDX_ID.fullmatch(text):
-        return f"https://spdx.org/licenses/{text}"
-    raise MissingLicense(f"the licence {text!r} is neither an SPDX id nor an IRI")
+    spdx = spdx_iri(text)
+    if spdx is None:
+        raise MissingLicense(f"{what} {text!r} is neither an SPDX id (such as MIT) nor an IRI")
+    return spdx

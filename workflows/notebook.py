@@ -8,7 +8,6 @@ The first markdown cell gives the title (its first heading) and the description.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,13 @@ from nbformat import NotebookNode
 
 from mmoda.workflows.annotation import Fragment, looks_like_turtle, read_statements
 from mmoda.workflows.cells import content_hash, markdown_header, scan, tagged
-from mmoda.workflows.errors import AnnotationSyntaxError, MissingLicense, NoParametersCell
+from mmoda.workflows.errors import (
+    AnnotationSyntaxError,
+    MissingLicense,
+    NoParametersCell,
+    NotANotebook,
+)
+from mmoda.workflows.metadata import spdx_iri
 from mmoda.workflows.model import FormalOutput, FormalParameter, WorkflowSpec
 from mmoda.workflows.parameters import make_output, make_parameter
 from mmoda.workflows.statements import take_metadata
@@ -30,14 +35,18 @@ _NOTEBOOK = rdflib.URIRef(WorkflowSpec.NOTEBOOK_SUBJECT)
 _DCT = rdflib.Namespace("http://purl.org/dc/terms/")
 _LICENSES = (_DCT.license, rdflib.URIRef("https://schema.org/license"),
              rdflib.URIRef("http://odahub.io/ontology#license"))
-_SPDX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*")
 
 
 def _read(source: str | Path | bytes) -> tuple[NotebookNode, Path | None]:
-    if isinstance(source, bytes):
-        return nbformat.reads(source.decode("utf-8"), as_version=4), None
-    path = Path(source)
-    return nbformat.read(path, as_version=4), path
+    path = None if isinstance(source, bytes) else Path(source)
+    try:
+        text = source.decode("utf-8") if isinstance(source, bytes) else \
+            Path(source).read_text("utf-8")
+        return nbformat.reads(text, as_version=4), path
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError,
+            nbformat.ValidationError) as exc:  # nbformat's errors on JSON that is no notebook
+        raise NotANotebook(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) \
+            from exc
 
 
 def _statements(block: tuple[Fragment, ...], cell: str) -> Iterator[rdflib.Graph]:
@@ -73,8 +82,9 @@ def _license(graph: rdflib.Graph, required: bool) -> str | None:
             raise MissingLicense()
         return None
     value = found.pop()
-    if isinstance(value, rdflib.Literal) and _SPDX_ID.fullmatch(str(value)):
-        return f"https://spdx.org/licenses/{value}"
+    spdx = spdx_iri(str(value)) if isinstance(value, rdflib.Literal) else None
+    if spdx is not None:
+        return spdx
     if not isinstance(value, rdflib.URIRef):
         raise MissingLicense(f"the licence {value.n3()} is not an IRI")
     return str(value)

@@ -3,11 +3,13 @@ a Python entry point or an nb2workflow service.
 
 Uploaded files and clones are kept under a site's source directory (`root`), so that the
 site's executors find the code of every registered version: `root/uploads/<sha256>/<file>`
-and `root/git/<sha256 of URL>/<commit>/`. A rejected source leaves nothing behind there.
+and `root/git/<sha256 of URL>/<commit>/`. A rejected source leaves nothing behind there; a
+source whose registration fails later is removed by the caller with `discard`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import shutil
@@ -17,7 +19,7 @@ from pathlib import Path
 from mmoda.workflows.errors import InvalidMetadata, RepositoryUnreadable
 from mmoda.workflows.model import WorkflowSpec
 
-__all__ = ["from_entry_point", "from_git", "from_path", "from_service", "from_upload"]
+__all__ = ["discard", "from_entry_point", "from_git", "from_path", "from_service", "from_upload"]
 
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.(ipynb|py)")
 
@@ -38,8 +40,12 @@ def from_path(path: Path, *, function: str | None = None, name: str | None = Non
 
 
 def from_upload(data: bytes, filename: str, *, root: Path, function: str | None = None,
-                known_classes: set[str] | None = None) -> WorkflowSpec:
-    """The workflow of uploaded file content, kept under `root/uploads` once it parses."""
+                known_classes: set[str] | None = None,
+                created: list[Path] | None = None) -> WorkflowSpec:
+    """The workflow of uploaded file content, kept under `root/uploads` once it parses.
+
+    A directory this call creates is appended to `created`, so that a caller whose
+    registration then fails can remove it (`discard`)."""
     if not _FILENAME.fullmatch(filename):
         raise InvalidMetadata("filename", filename, "expected a name like lightcurve.ipynb or "
                               "spectrum.py (letters, digits, ._-)")
@@ -47,31 +53,33 @@ def from_upload(data: bytes, filename: str, *, root: Path, function: str | None 
     with tempfile.TemporaryDirectory(dir=_ready(root)) as scratch:
         path = Path(scratch) / filename
         path.write_bytes(data)
-        from_path(path, function=function, known_classes=known_classes)  # reject before keeping
-        if not (final / filename).exists():
+        spec = from_path(path, function=function, known_classes=known_classes)
+        if not (final / filename).exists():  # kept only once it parses
             final.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, final / filename)
-    return from_path(final / filename, function=function, known_classes=known_classes)
+            _note(created, final)
+    return dataclasses.replace(spec, source_path=str(final / filename))
 
 
 def from_git(url: str, path: str, *, root: Path, ref: str | None = None,
-             function: str | None = None, known_classes: set[str] | None = None) -> WorkflowSpec:
-    """The workflow in file `path` of the git repository `url` at revision `ref`."""
+             function: str | None = None, known_classes: set[str] | None = None,
+             created: list[Path] | None = None) -> WorkflowSpec:
+    """The workflow in file `path` of the git repository `url` at revision `ref` (a new
+    checkout directory is appended to `created`, as for `from_upload`)."""
     from mmoda.workflows import git
 
     base = root / "git" / hashlib.sha256(url.encode()).hexdigest()[:24]
     with tempfile.TemporaryDirectory(dir=_ready(root)) as scratch:
         checkout = git.clone(url, Path(scratch) / "checkout", ref=ref)
         file = _inside(checkout, path, url)
-        from_path(file, function=function, known_classes=known_classes)
+        spec = from_path(file, function=function, known_classes=known_classes)
         facts = git.locate(file)
-        commit = facts.commit if facts and facts.commit else "unversioned"
-        final = base / commit
-        if not final.exists():
+        final = base / (facts.commit if facts and facts.commit else "unversioned")
+        if not final.exists():  # kept only once it parses
             base.mkdir(parents=True, exist_ok=True)
             shutil.move(checkout, final)
-    spec = from_path(final / path, function=function, known_classes=known_classes)
-    return spec
+            _note(created, final)
+    return dataclasses.replace(spec, source_path=str(final / path))
 
 
 def _inside(checkout: Path, path: str, url: str) -> Path:
@@ -97,6 +105,17 @@ def from_service(url: str, *, license: str | None = None,
     from mmoda.workflows.service import read_service
 
     return read_service(url, license=license, known_classes=known_classes)
+
+
+def discard(created: list[Path]) -> None:
+    """Remove the directories a failed registration had kept."""
+    for directory in created:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _note(created: list[Path] | None, directory: Path) -> None:
+    if created is not None:
+        created.append(directory)
 
 
 def _ready(root: Path) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from importlib.resources import files
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -50,20 +51,30 @@ async def post_workflow(
     if media in RDF_TYPES:
         return await nodes.post_node(request, "workflows", authorization, slug)
     require(site.who(authorization), "contributor")
+    registry = site.registry
+    if slug is not None:
+        registry.iri(slug)  # a bad id is refused before anything is read or kept
     data = await body.read_limited(request, site.settings.max_body_bytes)
-    specs = _specs(site, media, data, function=function, filename=filename)
-    done = site.registry.register_many([(slug if len(specs) == 1 else None, s) for s in specs])
+    created: list[Path] = []
+    try:
+        specs = _specs(site, media, data, function=function, filename=filename, created=created)
+        done = registry.register_many([(slug if len(specs) == 1 else None, s) for s in specs])
+    except Exception:
+        sources.discard(created)
+        raise
     site.kg.flush()
     return _answer(done)
 
 
 def _specs(site: Site, media: str, data: bytes, *, function: str | None,
-           filename: str | None) -> list[WorkflowSpec]:
+           filename: str | None, created: list[Path]) -> list[WorkflowSpec]:
     if media in NOTEBOOK_TYPES or media in PYTHON_TYPES:
         name = filename or ("workflow.ipynb" if media in NOTEBOOK_TYPES else "workflow.py")
-        return [sources.from_upload(data, name, root=site.sources, function=function)]
+        return [sources.from_upload(data, name, root=site.sources, function=function,
+                                    created=created)]
     if media == "application/json":
-        return _from_json(site, _json(data), function=function, filename=filename)
+        return _from_json(site, _json(data), function=function, filename=filename,
+                          created=created)
     raise UnsupportedMediaType(
         f"Content-Type {media or '(none)'} is not accepted; send a notebook "
         "(application/x-ipynb+json), a Python module (text/x-python), JSON "
@@ -84,15 +95,16 @@ def _json(data: bytes) -> dict[str, Any]:
 
 
 def _from_json(site: Site, doc: dict[str, Any], *, function: str | None,
-               filename: str | None) -> list[WorkflowSpec]:
+               filename: str | None, created: list[Path]) -> list[WorkflowSpec]:
     if "cells" in doc and "nbformat" in doc:  # a notebook sent as plain JSON
         data = json.dumps(doc).encode()
-        return [sources.from_upload(data, filename or "workflow.ipynb", root=site.sources)]
+        return [sources.from_upload(data, filename or "workflow.ipynb", root=site.sources,
+                                    created=created)]
     if "git" in doc:
         url, path = _text(doc, "git"), _text(doc, "path")
         ref = _text(doc, "ref") if doc.get("ref") is not None else None
         return [sources.from_git(url, path, root=site.sources, ref=ref,
-                                 function=doc.get("function") or function)]
+                                 function=doc.get("function") or function, created=created)]
     if "service" in doc:
         licence = _text(doc, "license") if doc.get("license") is not None else None
         return sources.from_service(_text(doc, "service"), license=licence)

@@ -13,6 +13,7 @@ import pytest
 from support import SECRET
 
 MMODA = [sys.executable, "-m", "mmoda.api.cli", "workflow"]
+ROOT = Path(__file__).resolve().parents[2]
 LICENSE = "# http://purl.org/dc/terms/license https://spdx.org/licenses/MIT\n"
 
 
@@ -49,6 +50,9 @@ def test_add_list_show_and_a_new_version(tmp_path: Path) -> None:
     assert "PhotometricBand" in shown.stdout and "https://spdx.org/licenses/MIT" in shown.stdout
     turtle = run("show", "band", "--format", "ttl", data=data).stdout
     assert "wasRevisionOf" in turtle
+    example = run("add", str(ROOT / "examples" / "workflows" / "lightcurve.ipynb"), data=data)
+    assert example.returncode == 0, example.stderr
+    assert "/workflows/lightcurve (unchanged v-" in example.stdout  # registered at first start
 
 
 @pytest.mark.slow

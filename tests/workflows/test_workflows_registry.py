@@ -117,9 +117,12 @@ def test_the_reasoner_classifies_restrictions_into_the_classified_graph(site: Si
     iri = site.iri("workflows", "lightcurve")
     (version,) = objects(site, iri, DCAT + "hasCurrentVersion")
     restriction = ox.NamedNode(version + "-type-E1_keV")
-    subclass = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
-    inferred = ox.Quad(restriction, subclass, ox.NamedNode(ODA + "Energy_keV"), graphs.CLASSIFIED)
-    assert inferred in site.kg.raw
+    # E1_keV and E2_keV have the same limits: HermiT files one under oda:Energy_keV and
+    # reports the two as equivalent, which the classified graph keeps as links both ways.
+    for name in ("E1_keV", "E2_keV"):
+        assert site.kg.raw.query(f"""ASK {{ GRAPH <{graphs.CLASSIFIED.value}> {{
+            <{version}-type-{name}> <http://www.w3.org/2000/01/rdf-schema#subClassOf>+
+            <{ODA}Energy_keV> }} }}""")
     definitions = list(site.kg.raw.quads_for_pattern(
         restriction, ox.NamedNode("http://www.w3.org/2002/07/owl#equivalentClass"), None,
         graphs.CLASSIFIED))
