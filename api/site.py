@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from mmoda.api.auth import Principal, principal
 from mmoda.api.settings import Settings
-from mmoda.kg import bootstrap, graphs
+from mmoda.kg import bootstrap
 from mmoda.kg.jsonld import ContextResolver
 from mmoda.kg.store import KnowledgeGraph
 from mmoda.workflows.examples import register_examples
@@ -38,14 +39,20 @@ class Site:
     settings: Settings
     kg: KnowledgeGraph
     contexts: ContextResolver = field(init=False)
-    sources: Path = field(init=False)
 
     def __post_init__(self) -> None:
         self.contexts = ContextResolver([self.context_url])
         self._secret = self.settings.secret()
-        self.sources = self.settings.source_dir or (
-            self.settings.data_dir / "workflow-sources" if self.settings.data_dir
-            else Path(tempfile.mkdtemp(prefix="mmoda-sources-")))
+
+    @cached_property
+    def sources(self) -> Path:
+        """Where registered workflow code is kept: `source_dir`, else in the data directory,
+        else (in-memory store) a temporary directory made on first use."""
+        if self.settings.source_dir is not None:
+            return self.settings.source_dir
+        if self.settings.data_dir is not None:
+            return self.settings.data_dir / "workflow-sources"
+        return Path(tempfile.mkdtemp(prefix="mmoda-sources-"))
 
     @property
     def site_iri(self) -> str:
@@ -54,10 +61,8 @@ class Site:
 
     @property
     def registry(self) -> Registry:
-        """Registers workflows into this site's catalog, offered by this site when its node
-        exists."""
-        site = self.site_iri if self.kg.describe(self.site_iri, graph=graphs.CATALOG) else None
-        return Registry(self.kg, base_url=self.base, site=site)
+        """Registers workflows into this site's catalog, offered by this site."""
+        return Registry(self.kg, base_url=self.base, site=self.site_iri)
 
     @property
     def base(self) -> str:

@@ -49,17 +49,33 @@ def _limits(rng: random.Random, lows: tuple[float, ...], highs: tuple[float, ...
     return lo, hi, round(rng.uniform(lo, hi), digits)
 
 
+
+def _ranged(annotation: str, lows: tuple[float, ...], highs: tuple[float, ...],
+            digits: int = 3) -> Line:
+    """A line builder for a number typed `annotation`, limited to [low, high] when restricted."""
+    def line(rng: random.Random, name: str, restricted: bool) -> str:
+        lo, hi, default = _limits(rng, lows, highs, digits)
+        limits = f" ; oda:lower_limit {lo:g} ; oda:upper_limit {hi:g}" if restricted else ""
+        return f"{name} = {default}  # {annotation}{limits}"
+    return line
+
+_energy_gev = _ranged("oda:Energy_GeV ; oda:unit unit:GeV", (0.1, 1.0, 10.0),
+                      (100.0, 1000.0, 3000.0))
+_radius = _ranged("oda:AngleDegrees ; oda:unit unit:Degree", (0.01, 0.05, 0.1),
+                  (1.0, 2.0, 5.0, 10.0))
+_pixel = _ranged("oda:AngleMinutes ; oda:unit unit:arcmin", (0.5, 1.0), (10.0, 30.0, 60.0), 2)
+_time_bin = _ranged("oda:TimeIntervalSeconds", (1.0, 10.0, 60.0), (3600.0, 86400.0), 1)
+_wavelength = _ranged("oda:Wavelength_nm ; oda:unit unit:nm", (100.0, 300.0, 400.0),
+                      (700.0, 1000.0, 2500.0), 1)
+_frequency = _ranged("oda:FrequencyGHz ; oda:unit unit:GHz", (0.1, 1.0), (10.0, 100.0, 300.0), 2)
+
+
 def _energy(rng: random.Random, name: str, restricted: bool) -> str:
     lo, hi, default = _limits(rng, (3.0, 15.0, 20.0, 25.0, 30.0), (100.0, 300.0, 800.0, 1000.0))
     unit = " ; oda:unit unit:keV" if rng.random() < 0.5 else ""
     limits = f" ; oda:lower_limit {lo:g} ; oda:upper_limit {hi:g}" if restricted else ""
     return f"{name} = {default}  # oda:Energy_keV{unit}{limits}"
 
-
-def _energy_gev(rng: random.Random, name: str, restricted: bool) -> str:
-    lo, hi, default = _limits(rng, (0.1, 1.0, 10.0), (100.0, 1000.0, 3000.0))
-    limits = f" ; oda:lower_limit {lo:g} ; oda:upper_limit {hi:g}" if restricted else ""
-    return f"{name} = {default}  # oda:Energy_GeV ; oda:unit unit:GeV{limits}"
 
 
 def _ra(rng: random.Random, name: str, restricted: bool) -> str:
@@ -74,22 +90,7 @@ def _dec(rng: random.Random, name: str, restricted: bool) -> str:
     return f"{name} = {rng.uniform(-90, 90):.4f}  # oda:PointOfInterestDEC{limits}"
 
 
-def _radius(rng: random.Random, name: str, restricted: bool) -> str:
-    lo, hi, default = _limits(rng, (0.01, 0.05, 0.1), (1.0, 2.0, 5.0, 10.0))
-    limits = f" ; oda:lower_limit {lo:g} ; oda:upper_limit {hi:g}" if restricted else ""
-    return f"{name} = {default}  # oda:AngleDegrees ; oda:unit unit:Degree{limits}"
 
-
-def _pixel(rng: random.Random, name: str, restricted: bool) -> str:
-    lo, hi, default = _limits(rng, (0.5, 1.0), (10.0, 30.0, 60.0), 2)
-    limits = f" ; oda:lower_limit {lo:g} ; oda:upper_limit {hi:g}" if restricted else ""
-    return f"{name} = {default}  # oda:AngleMinutes ; oda:unit unit:arcmin{limits}"
-
-
-def _time_bin(rng: random.Random, name: str, restricted: bool) -> str:
-    lo, hi, default = _limits(rng, (1.0, 10.0, 60.0), (3600.0, 86400.0), 1)
-    limits = f" ; oda:lower_limit {lo:g} ; oda:upper_limit {hi:g}" if restricted else ""
-    return f"{name} = {default}  # oda:TimeIntervalSeconds{limits}"
 
 
 def _start(rng: random.Random, name: str, restricted: bool) -> str:
@@ -144,16 +145,6 @@ def _percent(rng: random.Random, name: str, restricted: bool) -> str:
     return f"{name} = {rng.uniform(0, 100):.1f}  # oda:Percentage{limits}"
 
 
-def _wavelength(rng: random.Random, name: str, restricted: bool) -> str:
-    lo, hi, default = _limits(rng, (100.0, 300.0, 400.0), (700.0, 1000.0, 2500.0), 1)
-    limits = f" ; oda:lower_limit {lo:g} ; oda:upper_limit {hi:g}" if restricted else ""
-    return f"{name} = {default}  # oda:Wavelength_nm ; oda:unit unit:nm{limits}"
-
-
-def _frequency(rng: random.Random, name: str, restricted: bool) -> str:
-    lo, hi, default = _limits(rng, (0.1, 1.0), (10.0, 100.0, 300.0), 2)
-    limits = f" ; oda:lower_limit {lo:g} ; oda:upper_limit {hi:g}" if restricted else ""
-    return f"{name} = {default}  # oda:FrequencyGHz ; oda:unit unit:GHz{limits}"
 
 
 def _distance(rng: random.Random, name: str, restricted: bool) -> str:

@@ -53,7 +53,8 @@ class Registered:
 class Registry:
     """Writes workflows into the catalog of `kg` under `{base_url}/workflows/{id}`.
 
-    `site` is the IRI of this site's node, which is made to offer every registered workflow.
+    `site` is the IRI of this site's node, which is made to offer every registered workflow
+    (when the catalog holds that node).
     """
 
     def __init__(self, kg: KnowledgeGraph, *, base_url: str, site: str | None = None) -> None:
@@ -86,8 +87,8 @@ class Registry:
             batch[iri] = quads
             done.append(outcome)
         classified = classify_restrictions([(iri, s) for iri, s in specs])
-        if self.site is not None:
-            batch[self.site] = self._offering(list(batch))
+        if self.site is not None and (offering := self._offering(self.site, list(batch))):
+            batch[self.site] = offering
         self.kg.put_nodes(batch, graph=graphs.CATALOG)
         self.kg.bulk_extend(classified.quads, graph=graphs.CLASSIFIED)
         return [dataclasses.replace(r, inferred=classified.links.get(r.workflow, 0)) for r in done]
@@ -121,11 +122,12 @@ class Registry:
             raise UnknownInstrument(spec.instrument, list(instruments))
         return instruments[spec.instrument]
 
-    def _offering(self, workflows: list[str]) -> list[ox.Quad]:
-        assert self.site is not None
-        site = ox.NamedNode(self.site)
-        triples = self.kg.describe(self.site, graph=graphs.CATALOG)
-        links = [ox.Triple(site, _OFFERS, ox.NamedNode(w)) for w in workflows]
+    def _offering(self, site: str, workflows: list[str]) -> list[ox.Quad]:
+        """The site node with links to `workflows`; none when the catalog lacks the node."""
+        triples = self.kg.describe(site, graph=graphs.CATALOG)
+        if not triples:
+            return []
+        links = [ox.Triple(ox.NamedNode(site), _OFFERS, ox.NamedNode(w)) for w in workflows]
         return [ox.Quad(t.subject, t.predicate, t.object) for t in dict.fromkeys(triples + links)]
 
 

@@ -35,6 +35,7 @@ from mmoda.workflows.errors import (
     ServiceUnreachable,
     ServiceUrlError,
 )
+from mmoda.workflows.metadata import license_iri
 from mmoda.workflows.model import FormalOutput, FormalParameter, WorkflowSpec
 from mmoda.workflows.parameters import make_output, make_parameter
 from mmoda.workflows.vocabulary import ODA, Vocabulary
@@ -43,7 +44,6 @@ __all__ = ["OPTIONS_PATH", "SIGNATURE_PATH", "normalise_url", "read_service"]
 
 OPTIONS_PATH = "/api/v1.0/options"
 SIGNATURE_PATH = "/api/v1.0/rdf"
-_SPDX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*")
 _CLASS_REPR = re.compile(r"<class '([A-Za-z_][\w.]*)'>")
 _OPTIONAL = rdflib.URIRef(ODA + "optional")
 _WORKFLOW_NODE = re.compile(r"(.+)_[0-9a-f]{8}")  # nb2workflow's `<target>_<md5[:8]>`
@@ -121,16 +121,6 @@ def _about(graph: rdflib.Graph, target: str) -> dict[str, rdflib.term.Node]:
                   for k, ps in _ABOUT.items()}
         return {k: vs[0] for k, vs in values.items() if vs}
     return {}
-
-
-def _license_iri(value: str, origin: str) -> str:
-    """An SPDX id ("MIT") as its SPDX IRI; an http(s) IRI as is."""
-    value = value.strip()
-    if value.startswith(("http://", "https://")):
-        return value
-    if _SPDX_ID.fullmatch(value):
-        return f"https://spdx.org/licenses/{value}"
-    raise MissingLicense(f"{origin} {value!r} is neither an SPDX id (such as MIT) nor an IRI")
 
 
 def _field(entry: dict[str, Any], key: str, kinds: tuple[type, ...], where: str) -> Any:
@@ -239,7 +229,7 @@ def _license_of(url: str, target: str, given: str | None, about: dict[str, Any])
     if given is not None:
         return given
     if "license" in about:
-        return _license_iri(str(about["license"]), f"the licence of {url} ({target})")
+        return license_iri(str(about["license"]), what=f"the licence of {url} ({target})")
     raise MissingLicense(f"the nb2workflow service {url} declares no licence for {target}; pass "
                          "license= (an SPDX id such as 'MIT', or a licence IRI) when registering")
 
@@ -256,7 +246,7 @@ def read_service(url: str, *, license: str | None = None, client: httpx.Client |
     annotations (`UnknownTerm`, `AnnotationSyntaxError`, `DefaultOutOfRange`).
     """
     base = normalise_url(url)
-    given = None if license is None else _license_iri(license, "the licence")
+    given = None if license is None else license_iri(license)
     if client is None:
         with httpx.Client() as own:
             return read_service(base, license=given, client=own, timeout=timeout,
@@ -269,8 +259,8 @@ def read_service(url: str, *, license: str | None = None, client: httpx.Client |
             raise _Shape("it offers no workflow target")
         for target, entry in targets.items():
             about = _about(signature, target)
-            license_iri = _license_of(base, target, given, about)
-            specs.append(_spec(base, target, entry, about, license_iri, vocab))
+            licence = _license_of(base, target, given, about)
+            specs.append(_spec(base, target, entry, about, licence, vocab))
     except _Shape as exc:
         raise ServiceProtocolError(base, str(exc)) from exc
     return specs

@@ -29,7 +29,6 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from mmoda.ontology import ODA_TTL
 from mmoda.workflows import parse_notebook
 from mmoda.workflows.errors import (
     DefaultOutOfRange,
@@ -41,7 +40,7 @@ from mmoda.workflows.errors import (
 )
 from mmoda.workflows.model import WorkflowSpec
 from mmoda.workflows.service import OPTIONS_PATH, SIGNATURE_PATH, read_service
-from support import free_port, needs
+from support import free_port, needs, ontology_proxy
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "examples" / "workflows" / "lightcurve.ipynb"
@@ -124,27 +123,24 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (work / "notebooks").mkdir()
     shutil.copy(NOTEBOOK, work / "notebooks")
     shutil.copytree(NOTEBOOK.parent / "data", work / "notebooks" / "data")
-    ontology = Canned({"*": (200, "text/turtle", ODA_TTL.read_bytes())}).start()
-    proxy = {"http_proxy": ontology.url, "HTTP_PROXY": ontology.url,
-             "no_proxy": "127.0.0.1,localhost", "NO_PROXY": "127.0.0.1,localhost"}
-    port, log = free_port(), work / "nb2service.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [exe, str(work / "notebooks"), "--host", "127.0.0.1", "--port", str(port)],
-            cwd=work, env={**os.environ, **proxy}, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(proc, url, log)
-        yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+    with ontology_proxy() as proxy:
+        port, log = free_port(), work / "nb2service.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [exe, str(work / "notebooks"), "--host", "127.0.0.1", "--port", str(port)],
+                cwd=work, env={**os.environ, **proxy}, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        ontology.stop()
+            _wait_healthy(proc, url, log)
+            yield url
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
 
 
 @pytest.fixture(scope="module")
