@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -43,16 +45,31 @@ def create_app(settings: Settings | None = None, *, site: Site | None = None) ->
     api = FastAPI(
         title="MMODA", version=mmoda.__version__,
         description="Multi-messenger astronomy analysis on a knowledge graph.",
+        lifespan=_lifespan,
     )
     api.state.site = site
     _install_error_handlers(api)
-    from mmoda.api.routes import meta, nodes, workflows
+    from mmoda.api.routes import meta, nodes, requests, workflows
 
     api.include_router(meta.router)
     api.include_router(workflows.router)
+    api.include_router(requests.router)
     api.include_router(nodes.router)
     _document_sparql(api)
     return MmodaApp(site, api)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(api: FastAPI) -> AsyncIterator[None]:
+    """Watch runs while serving: re-attach to unfinished ones first (after a restart)."""
+    site: Site = api.state.site
+    site.runs.monitor.start()
+    try:
+        yield
+    finally:
+        site.runs.monitor.stop()
+        for executor in site.executors.values():
+            executor.close()
 
 
 def _document_sparql(api: FastAPI) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 from mmoda.api.errors import ApiError
 from mmoda.kg import errors as kg
+from mmoda.resolvers import errors as rv
+from mmoda.runs import errors as runs
 from mmoda.workflows import errors as wf
 
 log = logging.getLogger("mmoda.api")
@@ -31,7 +33,8 @@ def problem(exc: Exception, *, instance: str | None = None) -> tuple[int, dict[s
     """Status, headers and body for `exc`; unknown errors are logged and answered 500."""
     status, title, errors, headers = _classify(exc)
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    body["detail"] = str(exc) if status < 500 or isinstance(exc, (ApiError, kg.KgError)) \
+    shown = (ApiError, kg.KgError, runs.RunsError)
+    body["detail"] = str(exc) if status < 500 or isinstance(exc, shown) \
         else "internal error; see the server log"
     if instance:
         body["instance"] = instance
@@ -53,6 +56,8 @@ def _classify(exc: Exception) -> tuple[int, str, list[dict[str, Any]], dict[str,
         return 500, "Knowledge graph error", [], {}
     if isinstance(exc, wf.WorkflowError):
         return 422, "Workflow not registered", [_workflow_error(exc)], {}
+    if isinstance(exc, rv.ResolverError | runs.RunsError):
+        return _request_problem(exc)
     log.exception("unhandled error", exc_info=exc)
     return 500, "Internal Server Error", [], {}
 
@@ -77,3 +82,29 @@ def _workflow_error(exc: wf.WorkflowError) -> dict[str, Any]:
         if value not in (None, "", []):
             entry[attr] = value
     return entry
+
+
+def _request_problem(exc: Exception) -> tuple[int, str, list[dict[str, Any]], dict[str, str]]:
+    """Errors of the request path: bad parameters, unknown workflows, no site, access."""
+    if isinstance(exc, rv.ParameterErrors):
+        return 422, "Invalid parameters", [
+            {"field": f"parameters.{e.name}", **e.as_dict(), "message": e.reason}
+            for e in exc.errors], {}
+    if isinstance(exc, rv.ParameterError):
+        return 422, "Invalid parameters", [{"field": f"parameters.{exc.name}", **exc.as_dict(),
+                                            "message": exc.reason}], {}
+    if isinstance(exc, rv.UnknownWorkflow):
+        return 422, "Unknown workflow", [{"field": exc.field, "message": str(exc)}], {}
+    if isinstance(exc, rv.NoCandidate):
+        return 422, "No site can run this request", [
+            {"field": "resolution", "constraint": exc.constraint, "message": str(exc),
+             "details": exc.details}], {}
+    if isinstance(exc, runs.NotAllowed):
+        if exc.anonymous:
+            return 401, "Unauthorized", [], {"WWW-Authenticate": 'Bearer realm="mmoda"'}
+        return 403, "Forbidden", [], {}
+    if isinstance(exc, runs.NotFound):
+        return 404, "Not Found", [], {}
+    if isinstance(exc, runs.NotCancellable):
+        return 409, "Conflict", [], {}
+    return 503, "Cannot run", [], {}

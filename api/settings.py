@@ -52,6 +52,25 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(10_000_000, gt=0, description="Largest accepted request body.")
     page_size: int = Field(50, ge=1, le=1000, description="Default collection page size.")
+    executors: dict[str, dict[str, Any]] = Field(
+        default_factory=lambda: {"local": {"kind": "local", "max_jobs": 2}},
+        description="Executors of this site by id (the node {base}/executors/{id}): 'kind' "
+        "(an entry point of group mmoda.executors) and that executor's own settings.")
+    jobs_dir: Path | None = Field(
+        None, description="Job directories (shared storage for batch executors); default "
+        "<data_dir>/jobs, or a temporary directory for an in-memory store.")
+    results_dir: Path | None = Field(
+        None, description="The result store (files of results); default <data_dir>/results, "
+        "or a temporary directory for an in-memory store.")
+    run_roles: list[str] = Field(["user"], description="Token roles allowed to run workflows "
+                                 "(a workflow's mmoda:allowedRole overrides; admins always may).")
+    anonymous_runs: bool = Field(False, description="Allow runs without a token (open instance).")
+    run_timeout: float = Field(3600.0, gt=0, description="Time limit (s) of runs of workflows "
+                               "that declare no walltime.")
+    poll_interval: float = Field(0.5, gt=0, le=60, description="Seconds between job polls.")
+    jwt_public_key: Path | None = Field(
+        None, description="PEM file of an RS256 public key: tokens signed with its private key "
+        "are accepted too (an external identity provider).")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @classmethod
@@ -74,6 +93,16 @@ class Settings(BaseSettings):
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("must be at least 32 characters (HS256 wants a 256-bit key)")
+        return value
+
+    @field_validator("executors")
+    @classmethod
+    def _executor_ids(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for ident, conf in value.items():
+            if not ident or not ident.replace("-", "").replace("_", "").isalnum():
+                raise ValueError(f"executor id {ident!r} must be letters, digits, - and _")
+            if not isinstance(conf.get("kind"), str):
+                raise ValueError(f"executor {ident!r} needs a 'kind' (e.g. 'local')")
         return value
 
     @field_validator("base_url")

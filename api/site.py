@@ -10,9 +10,12 @@ from pathlib import Path
 
 from mmoda.api.auth import Principal, principal
 from mmoda.api.settings import Settings
+from mmoda.executors.base import Executor
+from mmoda.executors.registry import create_executor
 from mmoda.kg import bootstrap
 from mmoda.kg.jsonld import ContextResolver
 from mmoda.kg.store import KnowledgeGraph
+from mmoda.runs.service import RunService
 from mmoda.workflows.examples import register_examples
 from mmoda.workflows.registry import Registry
 
@@ -53,6 +56,30 @@ class Site:
         if self.settings.data_dir is not None:
             return self.settings.data_dir / "workflow-sources"
         return Path(tempfile.mkdtemp(prefix="mmoda-sources-"))
+
+    def _directory(self, configured: Path | None, name: str) -> Path:
+        if configured is not None:
+            return configured
+        if self.settings.data_dir is not None:
+            return self.settings.data_dir / name
+        return Path(tempfile.mkdtemp(prefix=f"mmoda-{name}-"))
+
+    @cached_property
+    def executors(self) -> dict[str, Executor]:
+        """The configured executors, by the IRI of their Executor node."""
+        return {self.iri("executors", ident): create_executor(
+                    conf["kind"], {k: v for k, v in conf.items() if k != "kind"})
+                for ident, conf in self.settings.executors.items()}
+
+    @cached_property
+    def runs(self) -> RunService:
+        """The request path: reuse, resolution, runs and their monitor."""
+        s = self.settings
+        return RunService(self.kg, self.executors, base=self.base, site=self.site_iri,
+                          jobs=self._directory(s.jobs_dir, "jobs"),
+                          results=self._directory(s.results_dir, "results"),
+                          run_roles=frozenset(s.run_roles), anonymous_runs=s.anonymous_runs,
+                          default_timeout=s.run_timeout, poll_interval=s.poll_interval)
 
     @property
     def site_iri(self) -> str:

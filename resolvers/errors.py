@@ -38,3 +38,25 @@ class ParameterErrors(ResolverError):
     def names(self) -> list[str]:
         """The failing parameter names, in report order."""
         return [e.name for e in self.errors]
+
+
+class UnknownWorkflow(ResolverError):
+    """The request names no workflow of the catalog (or an ambiguous instrument + product).
+
+    `field` names the request field at fault (``workflow``, ``version``, ``instrument``).
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class NoCandidate(ResolverError):
+    """No (site, executor) can run the request; `constraint` names the constraint that failed
+    (``offer``, ``enabled``, ``data``, ``executor``, ``forwarding``) and `details` what was seen.
+    """
+
+    def __init__(self, constraint: str, message: str, details: list[dict[str, object]]) -> None:
+        self.constraint = constraint
+        self.details = details
+        super().__init__(message)

@@ -1,0 +1,1 @@
+"""SPARQL queries of the resolvers package (`kg.select("resolvers/<name>")`)."""

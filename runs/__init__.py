@@ -1,0 +1,1 @@
+"""Requests, runs and results: from a submitted request to results with provenance."""

@@ -1,0 +1,49 @@
+"""The job of a run: `job.json` for the job runner (`mmoda-job`) and the executor's JobSpec."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from mmoda.executors.base import JobSpec, Resources
+from mmoda.executors.outputs import write_json
+from mmoda.executors.runner import JOB
+from mmoda.resolvers.request import Prepared
+from mmoda.runs.errors import CannotRun
+
+__all__ = ["job_spec", "source_file"]
+
+RUNNABLE_KINDS = ("notebook", "function")
+
+
+def source_file(prepared: Prepared) -> Path:
+    """The notebook or module the version runs, in its source directory on this site."""
+    info = prepared.info
+    if info.kind not in RUNNABLE_KINDS:
+        raise CannotRun(f"workflows of kind {info.kind!r} are not run by jobs on this site")
+    if not info.source or not info.entry:
+        raise CannotRun(f"<{prepared.version}> names no source directory and entry point")
+    path = Path(info.source) / Path(info.entry).name
+    if not path.is_file():
+        raise CannotRun(f"the code of <{prepared.version}> is missing on this site ({path})")
+    return path
+
+
+def job_spec(prepared: Prepared, *, run: str, run_id: str, jobdir: Path,
+             default_timeout: float | None) -> JobSpec:
+    """Write `jobdir/job.json` and return the spec that runs the job runner on it."""
+    info = prepared.info
+    timeout = info.walltime_s or default_timeout
+    jobdir.mkdir(parents=True, exist_ok=True)
+    write_json(jobdir / JOB, {
+        "run": run, "kind": info.kind, "source": str(source_file(prepared)),
+        "entry": info.function,
+        "parameters": {n: v.value for n, v in prepared.parameters.items()},
+        "outputs": [{"name": n, "type": t} for n, t in info.outputs] or None,
+        "timeout": timeout})
+    resources = Resources(cpus=info.cpus or 1, memory_mb=info.memory_mib,
+                          walltime_s=info.walltime_s)
+    return JobSpec(run_id=run_id, workdir=jobdir, resources=resources,
+                   command=[sys.executable, "-m", "mmoda.executors.runner", str(jobdir)],
+                   timeout_s=None if timeout is None else timeout + 30,
+                   labels={"mmoda.run": run})

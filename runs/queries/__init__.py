@@ -1,0 +1,1 @@
+"""SPARQL queries of the runs package (`kg.select("runs/<name>")`)."""

@@ -1,0 +1,162 @@
+"""The request path: prepare → authorise → reuse → resolve → record → submit (see
+docs/architecture.md). `RunService` is what the API and the CLI call."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from mmoda.executors.base import Executor
+from mmoda.executors.errors import ExecutorError
+from mmoda.kg import graphs
+from mmoda.kg.rdfio import value
+from mmoda.kg.store import KnowledgeGraph
+from mmoda.resolvers.request import Asked, Prepared, prepare
+from mmoda.resolvers.resolve import Candidate, Resolution, resolve
+from mmoda.resolvers.reuse import find_reusable
+from mmoda.runs import views
+from mmoda.runs.errors import CannotRun, NotAllowed, NotCancellable
+from mmoda.runs.jobs import RUNNABLE_KINDS, job_spec
+from mmoda.runs.monitor import Active, RunMonitor
+from mmoda.runs.nodes import request_quads, run_quads, updated
+from mmoda.runs.vocab import MMODA
+
+__all__ = ["Caller", "RunService"]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who submits or looks: the token subject (None: anonymous) and roles."""
+
+    subject: str | None
+    roles: frozenset[str]
+
+    @property
+    def admin(self) -> bool:
+        return "admin" in self.roles
+
+    @property
+    def requester(self) -> str | None:
+        """The pseudonymous id stored in the graph (never the subject itself)."""
+        if self.subject is None:
+            return None
+        return "sha256:" + hashlib.sha256(self.subject.encode("utf-8")).hexdigest()
+
+
+class RunService:
+    """Requests in, runs out: the site's one path from a request to results."""
+
+    def __init__(self, kg: KnowledgeGraph, executors: Mapping[str, Executor], *, base: str,
+                 site: str, jobs: Path, results: Path, run_roles: frozenset[str],
+                 anonymous_runs: bool, default_timeout: float | None,
+                 poll_interval: float = 0.5) -> None:
+        self.kg, self.executors, self.base, self.site = kg, executors, base, site
+        self.jobs, self.results = jobs, results
+        self.run_roles, self.anonymous_runs = run_roles, anonymous_runs
+        self.default_timeout = default_timeout
+        self.monitor = RunMonitor(kg, executors, base=base, site=site, jobs=jobs,
+                                  results=results, interval=poll_interval)
+
+    def submit(self, asked: Asked, caller: Caller) -> views.RequestView:
+        """Answer a request: reuse an earlier result, or resolve and start a run."""
+        prepared = prepare(self.kg, asked)
+        self._authorise(prepared, caller)
+        request = f"{self.base}/requests/{uuid.uuid4().hex}"
+        now = datetime.now(UTC)
+        reuse = find_reusable(self.kg, prepared, now=now)
+        if reuse is not None:
+            quads = request_quads(prepared, request, site=self.site, created=now,
+                                  requester=caller.requester, reused_run=reuse.run)
+            self.kg.put_node(request, quads, graph=graphs.RUNS)
+            return views.request_view(self.kg, request, reused=reuse)
+        resolution = resolve(self.kg, prepared, site=self.site, runnable=self._runnable)
+        run = self._record(prepared, request, resolution, caller, now)
+        self._start(prepared, run, resolution.chosen)
+        return views.request_view(self.kg, request)
+
+    def _authorise(self, prepared: Prepared, caller: Caller) -> None:
+        allowed = prepared.info.roles or self.run_roles
+        if caller.admin or allowed & caller.roles:
+            return
+        if caller.subject is None and self.anonymous_runs and not prepared.info.roles:
+            return
+        raise NotAllowed(f"running <{prepared.workflow}> needs a bearer token with one of the "
+                         f"roles {', '.join(sorted(allowed))}",
+                         anonymous=caller.subject is None)
+
+    def _runnable(self, candidate: Candidate) -> str | None:
+        if not candidate.local:
+            return "forwarding to peer sites is not available on this site"
+        if candidate.executor not in self.executors:
+            return "this executor is not configured in the site's settings"
+        return None
+
+    def _record(self, prepared: Prepared, request: str, resolution: Resolution,
+                caller: Caller, now: datetime) -> str:
+        run = f"{self.base}/runs/{uuid.uuid4().hex}"
+        creators = [value(r["node"]) for r in self.kg.select(
+            "runs/version_creators", bindings={"version": ox.NamedNode(prepared.version)})]
+        self.kg.put_nodes({
+            request: request_quads(prepared, request, site=self.site, created=now,
+                                   requester=caller.requester, resolution=resolution),
+            run: run_quads(prepared, run, request=request, resolution=resolution,
+                           creators=creators, requester=caller.requester)}, graph=graphs.RUNS)
+        return run
+
+    def _start(self, prepared: Prepared, run: str, chosen: Candidate) -> None:
+        run_id = run.rsplit("/", 1)[-1]
+        executor = self.executors[chosen.executor]
+        try:
+            if prepared.info.kind not in RUNNABLE_KINDS:
+                raise CannotRun(f"{prepared.info.kind!r} workflows are not run by jobs here")
+            spec = job_spec(prepared, run=run, run_id=run_id, jobdir=self.jobs / run_id,
+                            default_timeout=self.default_timeout)
+            handle = executor.submit(spec)
+        except (CannotRun, ExecutorError, OSError) as exc:
+            self.monitor._finish(run, "ERROR", f"the job could not start: {exc}", None)
+            return
+        with self.monitor.lock:
+            quads = updated(self.kg.describe(run), run, {
+                MMODA + "externalJobId": str(handle), MMODA + "state": "QUEUED"})
+            self.kg.put_node(run, quads, graph=graphs.RUNS)
+            self.monitor.watch(Active(run, chosen.executor, handle, spec.workdir, "QUEUED"))
+
+    def cancel(self, run: str, caller: Caller) -> views.RunView:
+        """Abort a queued or running run (its owner or an administrator)."""
+        view = views.run_view(self.kg, run)
+        views.check_owner(view, caller.requester, admin=caller.admin, action="cancel")
+        active = self.monitor.active(run)
+        if active is None:
+            raise NotCancellable(f"run <{run}> is {view.phase}; only queued or running runs "
+                                 "can be cancelled")
+        try:
+            self.executors[active.executor].cancel(active.handle)
+        except ExecutorError as exc:
+            raise NotCancellable(f"run <{run}> cannot be cancelled: {exc}") from exc
+        self.monitor.poll_once()
+        return views.run_view(self.kg, run)
+
+    def logs(self, run: str, *, tail: int = 50) -> str:
+        """The last lines of the run's job output (stdout then stderr), if its executor keeps
+        them."""
+        active = self.monitor.active(run)
+        handle_text = views.run_view(self.kg, run).external_id
+        if handle_text is None:
+            return ""
+        executor_iri = active.executor if active else views.run_view(self.kg, run).executor
+        executor = self.executors.get(executor_iri or "")
+        if executor is None or not executor.supports_logs:
+            return ""
+        from mmoda.executors.base import JobHandle
+        handle = JobHandle.parse(handle_text)
+        try:
+            return executor.logs(handle, stream="stdout", tail=tail) + executor.logs(
+                handle, stream="stderr", tail=tail)
+        except ExecutorError:
+            return ""

@@ -1,0 +1,195 @@
+"""What users see of requests, runs and results (`GET /requests/{id}`, `/runs/{id}`,
+`/results/{id}` as JSON), read back from the graph."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+
+from mmoda.kg.errors import NodeNotFound
+from mmoda.kg.rdfio import value
+from mmoda.kg.store import KnowledgeGraph
+from mmoda.runs.errors import NotAllowed, NotFound
+from mmoda.runs.vocab import DCAT, DCT, MMODA, PROV, RDFS, SCHEMA, SPDX
+
+if TYPE_CHECKING:
+    from mmoda.resolvers.reuse import Reuse
+
+Props = dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]]
+
+
+def _props(triples: Iterable[ox.Triple], subject: str) -> Props:
+    out: Props = {}
+    for t in triples:
+        if isinstance(t.subject, ox.NamedNode) and t.subject.value == subject:
+            out.setdefault(t.predicate.value, []).append(t.object)
+    return out
+
+
+def _one(props: Props, predicate: str) -> str | None:
+    found = props.get(predicate)
+    return value(found[0]) if found else None
+
+
+def _node(kg: KnowledgeGraph, iri: str, kind: str) -> list[ox.Triple]:
+    try:
+        return kg.get_node(iri)
+    except NodeNotFound as exc:
+        raise NotFound(f"no {kind} <{iri}>") from exc
+
+
+@dataclass
+class RunView:
+    """A run's phase, progress, times, outcome and results."""
+
+    iri: str
+    phase: str
+    request: str | None
+    workflow: str | None
+    version: str | None
+    site: str | None
+    executor: str | None
+    external_id: str | None
+    started: str | None
+    ended: str | None
+    exit_code: int | None
+    message: str | None
+    requester: str | None
+    progress: list[dict[str, Any]] = field(default_factory=list)
+    results: list[dict[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("requester")
+        return {"id": self.iri.rsplit("/", 1)[-1], **data}
+
+
+def run_view(kg: KnowledgeGraph, run: str) -> RunView:
+    """The run as users see it; `NotFound` when there is no such run."""
+    triples = _node(kg, run, "run")
+    p = _props(triples, run)
+    if ox.NamedNode(MMODA + "Run") not in p.get(_TYPE, []):
+        raise NotFound(f"<{run}> is not a run")
+    reports = [_props(triples, value(r)) for r in p.get(MMODA + "progress", [])]
+    progress = sorted(({"time": _one(r, PROV + "atTime"), "stage": _one(r, MMODA + "stage"),
+                        "fraction": _float(_one(r, MMODA + "fraction")),
+                        "message": _one(r, RDFS + "comment")} for r in reports),
+                      key=lambda r: r["time"] or "")
+    code = _one(p, MMODA + "exitCode")
+    return RunView(run, _one(p, MMODA + "state") or "UNKNOWN", _one(p, MMODA + "request"),
+                   _one(p, MMODA + "workflow"), _one(p, MMODA + "workflowVersion"),
+                   _one(p, MMODA + "site"), _one(p, MMODA + "executor"),
+                   _one(p, MMODA + "externalJobId"), _one(p, PROV + "startedAtTime"),
+                   _one(p, PROV + "endedAtTime"), None if code is None else int(code),
+                   _one(p, MMODA + "statusMessage"), _one(p, MMODA + "requester"),
+                   progress, results_of(kg, run))
+
+
+def _float(text: str | None) -> float | None:
+    return None if text is None else float(text)
+
+
+_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def results_of(kg: KnowledgeGraph, run: str) -> list[dict[str, str]]:
+    """The results a run generated: IRI and output name."""
+    rows = kg.select("runs/results_of_run", bindings={"run": ox.NamedNode(run)})
+    return [{"iri": value(r["result"]), "output": value(r["name"]) if "name" in r else ""}
+            for r in rows]
+
+
+def check_owner(view: RunView, requester: str | None, *, admin: bool, action: str) -> None:
+    """Only the requester (or an administrator) may see the details of or cancel a run that a
+    signed-in user started; anonymous runs are visible to all and cancelled by admins only."""
+    if admin or (view.requester is not None and view.requester == requester):
+        return
+    if view.requester is None and action == "see":
+        return
+    raise NotAllowed(f"only the user who started <{view.iri}> (or an administrator) may "
+                     f"{action} it", anonymous=requester is None)
+
+
+@dataclass
+class RequestView:
+    """A request: identity, canonical parameters, resolution, its run and results."""
+
+    iri: str
+    identity: str | None
+    workflow: str | None
+    version: str | None
+    parameters: dict[str, str | None]
+    reused: bool
+    run: RunView | None
+    resolution: Any
+    requester: str | None
+    origin_site: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        run = self.run.as_json() if self.run else None
+        return {"id": self.iri.rsplit("/", 1)[-1], "iri": self.iri, "identity": self.identity,
+                "workflow": self.workflow, "version": self.version,
+                "parameters": self.parameters, "reused": self.reused,
+                "phase": run["phase"] if run else None, "run": run,
+                "site": self.origin_site or (run or {}).get("site"),
+                "results": (run or {}).get("results", []), "resolution": self.resolution}
+
+
+def request_view(kg: KnowledgeGraph, request: str, *, reused: Reuse | None = None) -> RequestView:
+    """The request as users see it; `NotFound` when there is no such request."""
+    triples = _node(kg, request, "request")
+    p = _props(triples, request)
+    params = {}
+    for pv in p.get(MMODA + "parameterValue", []):
+        q = _props(triples, value(pv))
+        params[_one(q, SCHEMA + "name") or ""] = _one(q, SCHEMA + "value")
+    reused_run = _one(p, MMODA + "reusedRun")
+    run = reused_run or next((value(r["run"]) for r in kg.select(
+        "runs/runs_of_request", bindings={"request": ox.NamedNode(request)})), None)
+    resolution = _one(p, MMODA + "resolution")
+    return RequestView(request, _one(p, MMODA + "identityHash"), _one(p, MMODA + "workflow"),
+                       _one(p, MMODA + "workflowVersion"), params, reused_run is not None,
+                       run_view(kg, run) if run else None,
+                       json.loads(resolution) if resolution else None,
+                       _one(p, MMODA + "requester"), reused.site if reused else None)
+
+
+def result_view(kg: KnowledgeGraph, result: str) -> dict[str, Any]:
+    """A result: title, output, product type, files, value, licence, citation, provenance."""
+    triples = _node(kg, result, "result")
+    p = _props(triples, result)
+    files = []
+    for dist in p.get(DCAT + "distribution", []):
+        d = _props(triples, value(dist))
+        checksum = _props(triples, _one(d, SPDX + "checksum") or "")
+        media = _one(d, DCAT + "mediaType") or ""
+        files.append({"name": _one(d, DCT + "title"), "url": _one(d, DCAT + "downloadURL"),
+                      "media_type": media.removeprefix(
+                          "https://www.iana.org/assignments/media-types/"),
+                      "size": int(_one(d, DCAT + "byteSize") or 0),
+                      "sha256": _one(checksum, SPDX + "checksumValue")})
+    shown = _shown(p.get(SCHEMA + "value"))
+    return {"id": result.rsplit("/", 1)[-1], "iri": result, "title": _one(p, DCT + "title"),
+            "output": _one(p, MMODA + "outputName"), "product_type": _one(p, MMODA + "productType"),
+            "run": _one(p, PROV + "wasGeneratedBy"), "generated": _one(p, PROV + "generatedAtTime"),
+            "license": _one(p, DCT + "license"),
+            "data_licenses": sorted(value(x) for x in p.get(MMODA + "dataLicense", [])),
+            "citation": _one(p, DCT + "bibliographicCitation"),
+            "valid_until": _one(p, MMODA + "validUntil"),
+            "identity": _one(p, MMODA + "identityHash"),
+            "files": sorted(files, key=lambda f: f["name"] or ""), "value": shown,
+            "provenance": f"{result}/provenance", "ro_crate": f"{result}/ro-crate"}
+
+
+def _shown(raw: list[Any] | None) -> Any:
+    """A value output: rdf:JSON literals parsed, other literals as text."""
+    if not raw:
+        return None
+    lit = raw[0]
+    if isinstance(lit, ox.Literal) and lit.datatype.value.endswith("#JSON"):
+        return json.loads(lit.value)
+    return value(lit)
