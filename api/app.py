@@ -20,6 +20,9 @@ from mmoda.api.settings import Settings
 from mmoda.api.site import Site, open_site
 from mmoda.api.sparql import SparqlEndpoint
 from mmoda.kg.errors import KgError
+from mmoda.resolvers.errors import ResolverError
+from mmoda.runs.errors import RunsError
+from mmoda.workflows.errors import WorkflowError
 
 SPARQL_PATHS = ("/sparql", "/sparql/")
 
@@ -137,7 +140,8 @@ def _install_error_handlers(api: FastAPI) -> None:
         return render(request, err)
 
     api.add_exception_handler(ApiError, on_error)
-    api.add_exception_handler(KgError, on_error)
+    for handled in (KgError, WorkflowError, ResolverError, RunsError):
+        api.add_exception_handler(handled, on_error)
     api.add_exception_handler(StarletteHTTPException, on_http)
     api.add_exception_handler(RequestValidationError, on_validation)
     api.add_exception_handler(Exception, on_error)

@@ -11,6 +11,7 @@ import click
 import pyoxigraph as ox
 
 from mmoda.api.cli_common import common, open_site_cli, print_table, settings_from, term_text
+from mmoda.api.cli_run import REMOTE_COMMANDS
 from mmoda.api.cli_workflow import workflow
 from mmoda.api.settings import Settings
 
@@ -152,6 +153,8 @@ def _print_answer(answer: Any, fmt: str) -> None:
 
 
 main.add_command(workflow)
+for _command in REMOTE_COMMANDS:
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

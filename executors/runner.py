@@ -220,7 +220,8 @@ def _run_notebook(job: Job, jobdir: Path, workdir: Path) -> Collected:
     nb.cells.append(store)
     log.info("executing %s with parameters %s", job.source.name, sorted(job.parameters))
     papermill.execute_notebook(nb, str(jobdir / EXECUTED), parameters=job.parameters,
-                               cwd=str(workdir), kernel_name="python3", progress_bar=False,
+                               cwd=str(workdir), kernel_name="python3", language="python",
+                               progress_bar=False,
                                execution_timeout=None if job.timeout is None
                                else math.ceil(job.timeout))  # nbclient takes whole seconds
     stored = json.loads((jobdir / COLLECTED).read_text(encoding="utf-8"))

@@ -14,6 +14,7 @@ from mmoda.runs.errors import CannotRun
 __all__ = ["job_spec", "source_file"]
 
 RUNNABLE_KINDS = ("notebook", "function")
+GRACE_S = 30.0
 
 
 def source_file(prepared: Prepared) -> Path:
@@ -41,9 +42,10 @@ def job_spec(prepared: Prepared, *, run: str, run_id: str, jobdir: Path,
         "parameters": {n: v.value for n, v in prepared.parameters.items()},
         "outputs": [{"name": n, "type": t} for n, t in info.outputs] or None,
         "timeout": timeout})
-    resources = Resources(cpus=info.cpus or 1, memory_mb=info.memory_mib,
-                          walltime_s=info.walltime_s)
+    # The executor's limit leaves the runner time to stop the workflow itself and report
+    # "exceeded its timeout" with whatever it can save, rather than being killed silently.
+    limit = None if timeout is None else timeout + GRACE_S
+    resources = Resources(cpus=info.cpus or 1, memory_mb=info.memory_mib, walltime_s=limit)
     return JobSpec(run_id=run_id, workdir=jobdir, resources=resources,
                    command=[sys.executable, "-m", "mmoda.executors.runner", str(jobdir)],
-                   timeout_s=None if timeout is None else timeout + 30,
-                   labels={"mmoda.run": run})
+                   timeout_s=limit, labels={"mmoda.run": run})
