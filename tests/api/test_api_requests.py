@@ -311,3 +311,31 @@ def test_the_store_records_each_result_once(server: LiveServer) -> None:
              " <https://odahub.io/mmoda#outputName> ?o } } GROUP BY ?run ?o HAVING (COUNT(?r) > 1)")
     solutions = kg.query(query)
     assert isinstance(solutions, ox.QuerySolutions) and list(solutions) == []
+
+
+def test_provenance_and_ro_crate_read_back(server: LiveServer, tmp_path: Path) -> None:
+    from prov.model import ProvDocument
+    from rocrate.rocrate import ROCrate
+
+    with server.client() as http:
+        asked = submit(http, server, "spectrum", parameters={**DAY, "n_bins": 10})
+        run = wait(http, server, asked["run"]["id"])
+        result = run["results"][0]["iri"]
+        turtle = http.get(f"{result}/provenance", headers={"Accept": "text/turtle"})
+        provn = http.get(f"{result}/provenance?format=provn")
+        provjson = http.get(f"{result}/provenance?format=provjson")
+        crate = http.get(f"{result}/ro-crate")
+        wrong = http.get(f"{result}/provenance?format=dot")
+    assert turtle.headers["content-type"].startswith("text/turtle")
+    graph = rdflib.Graph().parse(data=turtle.text, format="turtle")
+    prov = rdflib.Namespace("http://www.w3.org/ns/prov#")
+    assert (rdflib.URIRef(result), prov.wasGeneratedBy, rdflib.URIRef(run["iri"])) in graph
+    assert "wasGeneratedBy(" in provn.text and "wasAssociatedWith(" in provn.text
+    doc = ProvDocument.deserialize(content=provjson.text, format="json")
+    assert any(r.identifier.uri == run["iri"] for r in doc.get_records() if r.identifier)
+    assert crate.headers["content-type"] == "application/zip"
+    (tmp_path / "crate.zip").write_bytes(crate.content)
+    read = ROCrate(tmp_path / "crate.zip")
+    action = next(e for e in read.get_entities() if e.type == "CreateAction")
+    assert action.id == run["iri"] and action["result"]
+    assert wrong.status_code == 406
