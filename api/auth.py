@@ -37,17 +37,24 @@ def mint(secret: str, *, subject: str, roles: list[str], issuer: str, ttl: float
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def principal(authorization: str | None, secret: str, *, issuer: str) -> Principal:
-    """The caller named by an `Authorization` header value; anonymous when there is none."""
+def principal(authorization: str | None, secret: str, *, issuer: str,
+              public_key: str | None = None) -> Principal:
+    """The caller named by an `Authorization` header value; anonymous when there is none.
+
+    Tokens are HS256 (signed with the site's secret) or, when `public_key` (PEM) is given,
+    RS256 (signed by an identity provider holding the private key).
+    """
     if not authorization:
         return ANONYMOUS
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization must be 'Bearer <token>'")
     try:
+        algorithm = jwt.get_unverified_header(token.strip()).get("alg")
+        key = public_key if algorithm == "RS256" and public_key else secret
         claims = jwt.decode(
-            token.strip(), secret, algorithms=["HS256"], issuer=issuer,
-            options={"require": ["exp", "sub"]},
+            token.strip(), key, algorithms=["RS256"] if key is public_key else ["HS256"],
+            issuer=issuer, options={"require": ["exp", "sub"]},
         )
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"invalid bearer token: {exc}") from exc

@@ -105,6 +105,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"executor {ident!r} needs a 'kind' (e.g. 'local')")
         return value
 
+    @field_validator("jwt_public_key")
+    @classmethod
+    def _pem(cls, value: Path | None) -> Path | None:
+        if value is not None and (not value.is_file() or b"PUBLIC KEY" not in value.read_bytes()):
+            raise ValueError(f"{value} is not a PEM public key file")
+        return value
+
     @field_validator("base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:

@@ -46,6 +46,8 @@ class Site:
     def __post_init__(self) -> None:
         self.contexts = ContextResolver([self.context_url])
         self._secret = self.settings.secret()
+        key = self.settings.jwt_public_key
+        self._public_key = key.read_text(encoding="utf-8") if key is not None else None
 
     @cached_property
     def sources(self) -> Path:
@@ -107,7 +109,8 @@ class Site:
 
     def who(self, authorization: str | None) -> Principal:
         """The caller named by an Authorization header value."""
-        return principal(authorization, self._secret, issuer=self.settings.jwt_issuer)
+        return principal(authorization, self._secret, issuer=self.settings.jwt_issuer,
+                         public_key=self._public_key)
 
 
 def open_site(settings: Settings) -> Site:
