@@ -113,20 +113,30 @@ def _parse_walltime(text: str) -> int | None:
     return seconds
 
 
-def walltime_seconds(value: object) -> int:
+def walltime_seconds(value: object, *, what: str = "walltime") -> int:
     """Walltime in seconds from an integer, "HH:MM:SS", "D-HH:MM:SS", "PT2H" or "90 min"."""
     seconds = value if isinstance(value, int) and not isinstance(value, bool) else \
         _parse_walltime(str(value).strip())
     if seconds is None:
-        raise InvalidMetadata("walltime", value, "expected seconds, HH:MM:SS, an ISO 8601 "
+        raise InvalidMetadata(what, value, "expected seconds, HH:MM:SS, an ISO 8601 "
                               "duration or a time such as '2 h'")
     if seconds <= 0:
-        raise InvalidMetadata("walltime", value, "must be positive")
+        raise InvalidMetadata(what, value, "must be positive")
     return seconds
 
 
+def _flag(name: str, value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise InvalidMetadata(name, value, "must be true or false")
+    return text == "true"
+
+
 def runtime_needs(*, cpus: object = None, memory: object = None, walltime: object = None,
-                  image: object = None) -> RuntimeNeeds:
+                  image: object = None, result_lifetime: object = None,
+                  reusable: object = None) -> RuntimeNeeds:
     """Checked runtime needs; None leaves a need to the site's defaults."""
     if cpus is not None and (not isinstance(cpus, int) or isinstance(cpus, bool) or cpus < 1):
         raise InvalidMetadata("cpus", cpus, "must be a positive integer")
@@ -136,7 +146,10 @@ def runtime_needs(*, cpus: object = None, memory: object = None, walltime: objec
                               "ghcr.io/org/image:tag")
     return RuntimeNeeds(cpus=cpus, memory_mb=None if memory is None else memory_mib(memory),
                         walltime_s=None if walltime is None else walltime_seconds(walltime),
-                        image=image.strip() if isinstance(image, str) else None)
+                        image=image.strip() if isinstance(image, str) else None,
+                        result_lifetime_s=None if result_lifetime is None else walltime_seconds(
+                            result_lifetime, what="result lifetime"),
+                        reusable=_flag("reusable", reusable))
 
 
 def spdx_iri(text: str) -> str | None:

@@ -83,12 +83,16 @@ class Creator:
 
 @dataclass(frozen=True)
 class RuntimeNeeds:
-    """What a workflow needs to run: cpus, memory (MiB), walltime (s) and a container image."""
+    """What a workflow needs to run: cpus, memory (MiB), walltime (s) and a container image;
+    and how its results may be reused: for `result_lifetime_s` seconds (None: as long as they
+    exist), or never when `reusable` is False."""
 
     cpus: int | None = None
     memory_mb: int | None = None
     walltime_s: int | None = None
     image: str | None = None
+    result_lifetime_s: int | None = None
+    reusable: bool | None = None
 
 
 @dataclass(frozen=True)

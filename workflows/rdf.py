@@ -126,7 +126,9 @@ def _runtime(spec: WorkflowSpec) -> list[tuple[str, Any]]:
     needs = spec.runtime
     return [(MMODA + "cpus", needs.cpus), (MMODA + "memoryMiB", needs.memory_mb),
             (MMODA + "walltimeSeconds", needs.walltime_s),
-            (MMODA + "containerImage", needs.image)]
+            (MMODA + "containerImage", needs.image),
+            (MMODA + "resultLifetimeSeconds", needs.result_lifetime_s),
+            (MMODA + "reusable", needs.reusable)]
 
 
 def _version(spec: WorkflowSpec, iri: str, where: Placement) -> Iterator[Triple]:

@@ -7,6 +7,7 @@ A notebook's parameters cell may say, in full-line comments::
     # mmoda:instrumentName "isgri" ; mmoda:productName "lightcurve" .
     # mmoda:cpus 2 ; mmoda:memory "4 GiB" ; mmoda:walltime "1 h" .
     # mmoda:containerImage "ghcr.io/org/image:1.0" ; dcat:keyword "light curve" .
+    # mmoda:resultLifetime "6 h" ; mmoda:reusable true .
 
 The statements read here are removed from the graph; what remains goes on the node as is.
 """
@@ -87,6 +88,9 @@ def take_metadata(graph: rdflib.Graph, subject: rdflib.URIRef) -> NotebookMetada
         cpus=_python(_first(graph, subject, _MMODA.cpus)),
         memory=_python(_first(graph, subject, _MMODA.memory, _MMODA.memoryMiB)),
         walltime=_python(_first(graph, subject, _MMODA.walltime, _MMODA.walltimeSeconds)),
-        image=_python(_first(graph, subject, _MMODA.containerImage)))
+        image=_python(_first(graph, subject, _MMODA.containerImage)),
+        result_lifetime=_python(_first(graph, subject, _MMODA.resultLifetime,
+                                       _MMODA.resultLifetimeSeconds)),
+        reusable=_python(_first(graph, subject, _MMODA.reusable)))
     keywords = tuple(str(v) for p in _KEYWORDS for v in _take(graph, subject, p))
     return NotebookMetadata(creators, labels, runtime, keywords)

@@ -50,6 +50,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         ("sleepy", from_path(WORKFLOWS / "behaving.py", function="sleepy")),
         ("failing", from_path(WORKFLOWS / "behaving.py", function="failing")),
         ("overrun", from_path(WORKFLOWS / "hasty.py", function="overrun")),
+        ("latest", from_path(WORKFLOWS / "fleeting.py", function="latest")),
+        ("draw", from_path(WORKFLOWS / "unique.py", function="draw")),
         ("progress", from_path(_progress_notebook(tmp / "progress.ipynb")))])
     yield live
     live.stop()
@@ -339,3 +341,26 @@ def test_provenance_and_ro_crate_read_back(server: LiveServer, tmp_path: Path) -
     action = next(e for e in read.get_entities() if e.type == "CreateAction")
     assert action.id == run["iri"] and action["result"]
     assert wrong.status_code == 406
+
+
+def test_results_expire_after_the_declared_lifetime(server: LiveServer) -> None:
+    with server.client() as http:
+        first = submit(http, server, "latest", parameters={"scale": 4})
+        run = wait(http, server, first["run"]["id"])
+        result = http.get(run["results"][0]["iri"], headers=JSON).json()
+        assert result["valid_until"] is not None and result["value"] == 8
+        reused = submit(http, server, "latest", parameters={"scale": 4}, status=200)
+        assert reused["run"]["iri"] == run["iri"]
+        time.sleep(2.5)
+        fresh = submit(http, server, "latest", parameters={"scale": 4})
+        assert fresh["reused"] is False and fresh["run"]["iri"] != run["iri"]
+        wait(http, server, fresh["run"]["id"])
+
+
+def test_a_workflow_that_forbids_reuse_always_runs(server: LiveServer) -> None:
+    with server.client() as http:
+        first = submit(http, server, "draw", parameters={"scale": 2})
+        wait(http, server, first["run"]["id"])
+        second = submit(http, server, "draw", parameters={"scale": 2})
+        assert second["reused"] is False and second["identity"] == first["identity"]
+        wait(http, server, second["run"]["id"])
