@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,16 +111,16 @@ def _split(param: str) -> tuple[str, str]:
 
 def _started(job: Run) -> None:
     if job.reused:
-        click.echo(f"reused: an earlier run answers this request; run {job.id} "
-                   f"(request {_tail(job.data.get('request'))}) at site {job.site}, "
-                   f"ended {job.data.get('ended')}")
+        click.echo(f"reused: the results of run {job.id} answer this request (it was asked "
+                   f"for by request {_tail(job.data.get('request'))}, ran at site {job.site}, "
+                   f"ended {job.data.get('ended')})")
     else:
         click.echo(f"request {(job.request or {}).get('id')}: run {job.id} {job.phase}")
 
 
 def _follow(job: Run, timeout: float | None) -> None:
     """Wait for the run with a progress bar on a terminal, a line per change otherwise."""
-    stream = click.get_text_stream("stderr")
+    stream = sys.stderr
     with contextlib.ExitStack() as stack:
         bar = None
         if stream.isatty():
@@ -139,8 +140,7 @@ def _follow(job: Run, timeout: float | None) -> None:
         try:
             job.wait(timeout, on_progress=show)
         except RunFailed as exc:
-            log = (job.data.get("log_tail") or "").rstrip()
-            raise click.ClickException(f"{exc}" + (f"\n{log}" if log else "")) from exc
+            raise click.ClickException(str(exc)) from exc
         except RunTimeout as exc:
             raise StillRunning(f"{exc}; follow it with `mmoda status {job.id}`") from exc
 
@@ -161,14 +161,14 @@ def _percent(job: Run) -> int:
 def _report(results: list[Result], paths: list[Path]) -> None:
     for r in results:
         value = "" if r.value is None else f" = {json.dumps(r.value)}"
-        click.echo(f"\n{r.output}{value}  ({r.title}; result {r.id})")
+        click.echo(f"\n{r.title or r.output}{value}\n  result  {r.id}")
         for f in r.files:
-            click.echo(f"  {f.name:<24} {_size(f.size):>10}  {f.url}")
-    for citation in dict.fromkeys(r.citation for r in results if r.citation):
-        click.echo(f"\ncite: {citation}")
+            click.echo(f"  file    {f.name}  {_size(f.size)}  {f.url}")
+        if r.citation:
+            click.echo(f"  cite    {r.citation}")
     licences = dict.fromkeys(r.license for r in results if r.license)
     if licences:
-        click.echo(f"licence: {', '.join(licences)}")
+        click.echo(f"\nlicence: {', '.join(licences)}")
     for path in paths:
         click.echo(f"downloaded {path}")
 
@@ -195,12 +195,7 @@ def status(ident: str, as_json: bool, url: str, token: str | None) -> None:
 
     ID is a run's id or a request's; with a request, its run is shown."""
     with _client(url, token) as client:
-        try:
-            job = client.run_status(ident)
-        except RequestRejected as exc:
-            if exc.status != 404:
-                raise
-            job = client.request(ident)
+        job = _run_or_request(client, ident)
         if as_json:
             click.echo(json.dumps(job.request or job.data, indent=2))
             return
@@ -215,6 +210,20 @@ def status(ident: str, as_json: bool, url: str, token: str | None) -> None:
             click.echo(f"  {'result':>8}: {_tail(r['iri'])} ({r.get('output')})")
         if job.phase in ("ERROR", "ABORTED") and job.data.get("log_tail"):
             click.echo(f"log:\n{job.data['log_tail'].rstrip()}")
+
+
+def _run_or_request(client: Client, ident: str) -> Run:
+    try:
+        return client.run_status(ident)
+    except RequestRejected as exc:
+        if exc.status != 404:
+            raise
+    try:
+        return client.request(ident)
+    except RequestRejected as exc:
+        if exc.status != 404:
+            raise
+        raise click.ClickException(f"no run or request {ident} at {client.url}") from exc
 
 
 @click.command()

@@ -2,8 +2,9 @@
 
 `__license__` (SPDX id or IRI), `__author__` / `__authors__` ("Name <email> (ORCID)", a dict,
 or a list of them), `__instrument__` and `__product__` (labels), `__keywords__` (list of str),
-`__runtime__` (dict of cpus, memory, walltime, image, result_lifetime, reusable) and `__version__` (the tag). Values are
-checked by `mmoda.workflows.metadata`; errors name the field and where it is assigned.
+`__runtime__` (dict of cpus, memory, walltime, image, result_lifetime, reusable) and
+`__version__` (the tag). Values are checked by `mmoda.workflows.metadata`; errors name the
+field and where it is assigned.
 """
 
 from __future__ import annotations
