@@ -22,9 +22,12 @@ class ParameterError(ResolverError):
         self.reason = reason
         super().__init__(f"{name}: {reason}")
 
-    def as_dict(self) -> dict[str, str]:
-        """A JSON-friendly form: the parameter name, the offending value (repr) and the reason."""
-        return {"name": self.name, "value": repr(self.value), "reason": self.reason}
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly form: the parameter name, the offending value (as given when JSON
+        can carry it, else its repr) and the reason."""
+        shown = self.value if self.value is None or isinstance(
+            self.value, str | int | float | bool | list | dict) else repr(self.value)
+        return {"name": self.name, "value": shown, "reason": self.reason}
 
 
 class ParameterErrors(ResolverError):

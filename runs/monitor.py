@@ -87,7 +87,7 @@ class RunMonitor:
         for row in rows:
             run, executor = value(row["run"]), value(row["executor"])
             if "handle" not in row or executor not in self.executors:
-                self._finish(run, "ERROR", "the service stopped before the job was submitted"
+                self.finish(run, "ERROR", "the service stopped before the job was submitted"
                              if "handle" not in row else f"executor <{executor}> is gone", None)
                 continue
             handle = JobHandle.parse(value(row["handle"]))
@@ -148,11 +148,12 @@ class RunMonitor:
             self._update(active, status, reports)
         manifest = read_manifest(active.jobdir)
         state, message = _outcome(status, manifest)
-        self._finish(active.run, state, message, status, manifest if state == "COMPLETED"
+        self.finish(active.run, state, message, status, manifest if state == "COMPLETED"
                      else None, active.jobdir)
 
-    def _finish(self, run: str, state: str, message: str, status: JobStatus | None,
-                manifest: Any = None, jobdir: Path | None = None) -> None:
+    def finish(self, run: str, state: str, message: str, status: JobStatus | None,
+               manifest: Any = None, jobdir: Path | None = None) -> None:
+        """Record the end of a run (and its results, from `manifest`) in one transaction."""
         ended = (status and status.ended_at) or datetime.now(UTC)
         changes: dict[str, Any] = {MMODA + "state": state, MMODA + "statusMessage": message,
                                    PROV + "endedAtTime": _time(ended)}

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from mmoda.executors.base import Executor
+from mmoda.executors.base import Executor, JobHandle
 from mmoda.executors.errors import ExecutorError
 from mmoda.kg import graphs
 from mmoda.kg.rdfio import value
 from mmoda.kg.store import KnowledgeGraph
+from mmoda.resolvers.errors import UnknownWorkflow
 from mmoda.resolvers.request import Asked, Prepared, prepare
 from mmoda.resolvers.resolve import Candidate, Resolution, resolve
 from mmoda.resolvers.reuse import find_reusable
@@ -75,6 +76,9 @@ class RunService:
                                   requester=caller.requester, reused_run=reuse.run)
             self.kg.put_node(request, quads, graph=graphs.RUNS)
             return views.request_view(self.kg, request, reused=reuse)
+        if prepared.info.kind not in RUNNABLE_KINDS:
+            raise UnknownWorkflow("workflow", f"<{prepared.workflow}> is an nb2workflow service "
+                                  "workflow; this site runs notebook and function workflows only")
         resolution = resolve(self.kg, prepared, site=self.site, runnable=self._runnable)
         run = self._record(prepared, request, resolution, caller, now)
         self._start(prepared, run, resolution.chosen)
@@ -113,13 +117,11 @@ class RunService:
         run_id = run.rsplit("/", 1)[-1]
         executor = self.executors[chosen.executor]
         try:
-            if prepared.info.kind not in RUNNABLE_KINDS:
-                raise CannotRun(f"{prepared.info.kind!r} workflows are not run by jobs here")
             spec = job_spec(prepared, run=run, run_id=run_id, jobdir=self.jobs / run_id,
                             default_timeout=self.default_timeout)
             handle = executor.submit(spec)
         except (CannotRun, ExecutorError, OSError) as exc:
-            self.monitor._finish(run, "ERROR", f"the job could not start: {exc}", None)
+            self.monitor.finish(run, "ERROR", f"the job could not start: {exc}", None)
             return
         with self.monitor.lock:
             quads = updated(self.kg.describe(run), run, {
@@ -142,21 +144,15 @@ class RunService:
         self.monitor.poll_once()
         return views.run_view(self.kg, run)
 
-    def logs(self, run: str, *, tail: int = 50) -> str:
-        """The last lines of the run's job output (stdout then stderr), if its executor keeps
-        them."""
-        active = self.monitor.active(run)
-        handle_text = views.run_view(self.kg, run).external_id
-        if handle_text is None:
+    def logs(self, view: views.RunView, *, tail: int = 50) -> str:
+        """The last `tail` lines of the run's job output (stdout, then stderr), when its
+        executor keeps them; "" otherwise."""
+        executor = self.executors.get(view.executor or "")
+        if view.external_id is None or executor is None or not executor.supports_logs:
             return ""
-        executor_iri = active.executor if active else views.run_view(self.kg, run).executor
-        executor = self.executors.get(executor_iri or "")
-        if executor is None or not executor.supports_logs:
-            return ""
-        from mmoda.executors.base import JobHandle
-        handle = JobHandle.parse(handle_text)
+        handle = JobHandle.parse(view.external_id)
         try:
-            return executor.logs(handle, stream="stdout", tail=tail) + executor.logs(
-                handle, stream="stderr", tail=tail)
+            return "".join(executor.logs(handle, stream=stream, tail=tail)
+                           for stream in ("stdout", "stderr"))
         except ExecutorError:
             return ""

@@ -99,8 +99,8 @@ _TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 def results_of(kg: KnowledgeGraph, run: str) -> list[dict[str, str]]:
     """The results a run generated: IRI and output name."""
     rows = kg.select("runs/results_of_run", bindings={"run": ox.NamedNode(run)})
-    return [{"iri": value(r["result"]), "output": value(r["name"]) if "name" in r else ""}
-            for r in rows]
+    return [{"id": value(r["result"]).rsplit("/", 1)[-1], "iri": value(r["result"]),
+             "output": value(r["name"]) if "name" in r else ""} for r in rows]
 
 
 def check_owner(view: RunView, requester: str | None, *, admin: bool, action: str) -> None:

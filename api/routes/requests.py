@@ -111,7 +111,7 @@ def get_run(request: Request, ident: str, format: FormatParam = None,
     view = views.run_view(site.kg, run)
     caller = _caller(site, authorization)
     views.check_owner(view, caller.requester, admin=caller.admin, action="see")
-    return JSONResponse(view.as_json() | {"log_tail": site.runs.logs(run, tail=tail)})
+    return JSONResponse(view.as_json() | {"log_tail": site.runs.logs(view, tail=tail)})
 
 
 @router.delete("/runs/{ident}", summary="Cancel a queued or running run (its owner, or admin)")

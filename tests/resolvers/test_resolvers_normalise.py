@@ -276,7 +276,7 @@ def test_normalise_all_collects_every_failure(closure: Any) -> None:
         "E1: 5 keV is below the lower limit 15 keV",
     ]
     assert info.value.errors[0].as_dict() == {
-        "name": "colour", "value": "'red'",
+        "name": "colour", "value": "red",
         "reason": "unknown parameter (expected one of: DEC, E1, RA, T1, opt)"}
 
 
