@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 import pyoxigraph as ox
 import rdflib
@@ -15,6 +15,7 @@ from mmoda.kg.errors import KgError, NodeInvalid, NodeNotFound, QuerySyntaxError
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Row = dict[str, Term]
+T = TypeVar("T")
 
 
 class Validator(Protocol):
@@ -34,6 +35,7 @@ class KnowledgeGraph:
         self.path = path
         self.validator = validator
         self._write = threading.Lock()
+        self._memos: dict[Hashable, Any] = {}
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -73,6 +75,7 @@ class KnowledgeGraph:
     def update(self, text: str, *, base_iri: str | None = None) -> None:
         """A SPARQL update an administrator wrote, applied atomically."""
         with self._write:
+            self._changed(None)
             try:
                 self.raw.update(text, base_iri=base_iri)
             except SyntaxError as exc:
@@ -81,6 +84,26 @@ class KnowledgeGraph:
     def _run(self, text: str, bindings: Mapping[str, Term] | None) -> Any:
         subs = {ox.Variable(k): v for k, v in (bindings or {}).items()}
         return self.raw.query(text, substitutions=subs)
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, remembered under `key` until a write outside the runs graph.
+
+        For what is read from the catalog, ontology and classified graphs on every request
+        (workflow interfaces, class closures). Writes through `raw` bypass this: call `forget`.
+        """
+        try:
+            return cast(T, self._memos[key])
+        except KeyError:
+            value = self._memos[key] = compute()
+            return value
+
+    def forget(self) -> None:
+        """Drop every memo (after writing to the store through `raw`)."""
+        self._memos.clear()
+
+    def _changed(self, graph: ox.NamedNode | None) -> None:
+        if graph != graphs.RUNS:
+            self._memos.clear()
 
     # -- nodes --------------------------------------------------------------------------------
 
@@ -157,6 +180,7 @@ class KnowledgeGraph:
             return f"{verb} DATA {{ GRAPH {graph} {{\n{body}\n}} }}"
 
         ops = [block(v, ts) for v, ts in (("DELETE", old), ("INSERT", new)) if ts]
+        self._changed(graph)
         if ops:
             self.raw.update(" ;\n".join(ops))
 
@@ -221,6 +245,7 @@ class KnowledgeGraph:
         if graph is not None and not fmt.supports_datasets:
             target["to_graph"] = graph
         with self._write:
+            self._changed(None if fmt.supports_datasets else graph)
             try:
                 self.raw.bulk_load(format=fmt, base_iri=base_iri, **source, **target)
             except (SyntaxError, ValueError) as exc:
@@ -234,11 +259,13 @@ class KnowledgeGraph:
             return q
 
         with self._write:
+            self._changed(None)  # quads may name any graph
             self.raw.bulk_extend(placed(q) for q in quads)
 
     def clear_graph(self, graph: ox.NamedNode) -> None:
         """Remove every quad of `graph`."""
         with self._write:
+            self._changed(graph)
             self.raw.clear_graph(graph)
 
     def export(self, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal
 
 import pyoxigraph as ox
@@ -89,10 +88,16 @@ def prepare(kg: KnowledgeGraph, asked: Asked) -> Prepared:
     """Resolve the workflow and version, normalise the parameters (`ParameterErrors` lists
     every failing one) and compute the identity."""
     workflow = _workflow(kg, asked)
-    info, current = _info(kg, workflow, asked.version)
+    # The catalog changes rarely and is read on every request: memoised until it changes.
+    info, current = kg.memo(("version-info", workflow, asked.version),
+                            lambda: _info(kg, workflow, asked.version))
     version = asked.version or current
-    specs = tuple(parameter_specs(kg, version))
-    closure = lru_cache(maxsize=None)(kg.superclasses)
+    specs = kg.memo(("parameter-specs", version),
+                    lambda: tuple(parameter_specs(kg, version)))
+
+    def closure(type_iri: str) -> set[str]:
+        return kg.memo(("superclasses", type_iri), lambda: kg.superclasses(type_iri))
+
     values = normalise_all(specs, asked.parameters, superclasses_of=closure)
     return Prepared(workflow, version, info, specs, values,
                     identity(workflow, version, values), asked.reuse)

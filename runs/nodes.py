@@ -25,7 +25,11 @@ __all__ = ["progress_quads", "request_quads", "run_quads", "updated"]
 def request_quads(prepared: Prepared, request: str, *, site: str, created: datetime,
                   requester: str | None, resolution: Resolution | None = None,
                   reused_run: str | None = None) -> list[ox.Quad]:
-    """The Request node: one PropertyValue fragment per canonical parameter value."""
+    """The Request node: one PropertyValue fragment per canonical parameter value.
+
+    A request answered by reuse (`reused_run`) does not repeat the values: its identity is that
+    of the reused run's request, whose canonical values are the same by construction.
+    """
     node = Node()
     node.many(request, TYPE, [iri(MMODA + "Request"), iri(PROV + "Entity")])
     node.add(request, DCT + "created", created).add(request, MMODA + "workflow",
@@ -37,7 +41,7 @@ def request_quads(prepared: Prepared, request: str, *, site: str, created: datet
     node.add(request, MMODA + "requester", requester)
     node.add(request, MMODA + "resolution", resolution and literal(resolution.as_json()))
     node.add(request, MMODA + "reusedRun", reused_run and iri(reused_run))
-    for name, value in prepared.parameters.items():
+    for name, value in ({} if reused_run else prepared.parameters).items():
         pv = f"{request}#p-{name}"
         term = None if value.value is None else literal(value.lexical, value.datatype)
         node.add(request, MMODA + "parameterValue", iri(pv))

@@ -143,19 +143,29 @@ def request_view(kg: KnowledgeGraph, request: str, *, reused: Reuse | None = Non
     """The request as users see it; `NotFound` when there is no such request."""
     triples = _node(kg, request, "request")
     p = _props(triples, request)
-    params = {}
-    for pv in p.get(MMODA + "parameterValue", []):
-        q = _props(triples, value(pv))
-        params[_one(q, SCHEMA + "name") or ""] = _one(q, SCHEMA + "value")
     reused_run = _one(p, MMODA + "reusedRun")
     run = reused_run or next((value(r["run"]) for r in kg.select(
         "runs/runs_of_request", bindings={"request": ox.NamedNode(request)})), None)
+    shown = run_view(kg, run) if run else None
+    params = _parameters(triples, p)
+    if reused_run and shown is not None and shown.request:
+        # the reused run's request holds the same canonical values (same identity)
+        original = kg.describe(shown.request)
+        params = _parameters(original, _props(original, shown.request))
     resolution = _one(p, MMODA + "resolution")
     return RequestView(request, _one(p, MMODA + "identityHash"), _one(p, MMODA + "workflow"),
                        _one(p, MMODA + "workflowVersion"), params, reused_run is not None,
-                       run_view(kg, run) if run else None,
+                       shown,
                        json.loads(resolution) if resolution else None,
                        _one(p, MMODA + "requester"), reused.site if reused else None)
+
+
+def _parameters(triples: list[ox.Triple], request: Props) -> dict[str, str | None]:
+    params = {}
+    for pv in request.get(MMODA + "parameterValue", []):
+        q = _props(triples, value(pv))
+        params[_one(q, SCHEMA + "name") or ""] = _one(q, SCHEMA + "value")
+    return params
 
 
 def result_view(kg: KnowledgeGraph, result: str) -> dict[str, Any]:

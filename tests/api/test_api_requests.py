@@ -129,6 +129,7 @@ def test_three_notations_one_identity_then_reuse(server: LiveServer) -> None:
         assert answer["reused"] is True and answer["phase"] == "COMPLETED"
         assert answer["run"]["iri"] == first["run"]["iri"]
         assert answer["site"].endswith("/sites/local") and answer["results"]
+        assert answer["parameters"] == first["parameters"]
 
 
 def test_reuse_never_runs_again_and_local_stays_local(server: LiveServer) -> None:

@@ -129,3 +129,26 @@ def test_bulk_load_export_and_reopen(tmp_path: Path) -> None:
 def test_malformed_input_is_a_syntax_error_naming_the_format() -> None:
     with pytest.raises(RdfSyntaxError, match=r"(?i)turtle"):
         quads("<a> <p> ")
+
+
+def test_memos_last_until_a_write_outside_the_runs_graph() -> None:
+    kg = KnowledgeGraph()
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    node = ox.NamedNode("http://example.org/n")
+    quad = ox.Quad(node, ox.NamedNode("http://example.org/p"), ox.Literal("x"))
+    assert kg.memo("k", compute) == 1 and kg.memo("k", compute) == 1
+    kg.put_node(node.value, [quad], graph=graphs.RUNS)
+    assert kg.memo("k", compute) == 1  # runs are written on every request: memos stay
+    kg.put_node(node.value, [quad], graph=graphs.CATALOG)
+    assert kg.memo("k", compute) == 2
+    kg.update("INSERT DATA { <http://example.org/a> <http://example.org/b> 1 }")
+    assert kg.memo("k", compute) == 3
+    kg.bulk_extend([quad], graph=graphs.RUNS)
+    assert kg.memo("k", compute) == 4
+    kg.forget()
+    assert kg.memo("k", compute) == 5

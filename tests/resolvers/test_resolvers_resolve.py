@@ -30,8 +30,8 @@ def site() -> Site:
 
 
 def load(site: Site, turtle: str, graph: ox.NamedNode = graphs.CATALOG) -> None:
-    site.kg.raw.load((PREFIXES + turtle).encode(), format=ox.RdfFormat.TURTLE,
-                     base_iri=site.base + "/", to_graph=graph)
+    site.kg.bulk_load((PREFIXES + turtle).encode(), ox.RdfFormat.TURTLE, graph=graph,
+                      base_iri=site.base + "/")
 
 
 def asked(site: Site, workflow: str = "lightcurve", reuse: str = "any",
