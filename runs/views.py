@@ -103,9 +103,11 @@ def results_of(kg: KnowledgeGraph, run: str) -> list[dict[str, str]]:
              "output": value(r["name"]) if "name" in r else ""} for r in rows]
 
 
-def check_owner(view: RunView, requester: str | None, *, admin: bool, action: str) -> None:
-    """Only the requester (or an administrator) may see the details of or cancel a run that a
-    signed-in user started; anonymous runs are visible to all and cancelled by admins only."""
+def check_owner(view: RunView | RequestView, requester: str | None, *, admin: bool,
+                action: str) -> None:
+    """Only the requester (or an administrator) may see the details of or cancel a run (or see
+    a request) that a signed-in user started; anonymous ones are visible to all and cancelled
+    by admins only."""
     if admin or (view.requester is not None and view.requester == requester):
         return
     if view.requester is None and action == "see":

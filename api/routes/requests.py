@@ -97,6 +97,8 @@ def get_request(request: Request, ident: str, format: FormatParam = None,
     if not _wants_json(request, format):
         return nodes.get_node(request, "requests", ident, format)
     view = views.request_view(site.kg, site.iri("requests", nodes._ident(ident)))
+    caller = _caller(site, authorization)
+    views.check_owner(view, caller.requester, admin=caller.admin, action="see")
     return JSONResponse(view.as_json())
 
 

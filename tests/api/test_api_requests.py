@@ -258,6 +258,7 @@ def test_runs_need_a_role_and_belong_to_their_requester(server: LiveServer) -> N
         run_id = asked["run"]["id"]
         bob = auth(server, "user", subject="bob")
         assert http.get(f"/runs/{run_id}", headers={**JSON, **bob}).status_code == 403
+        assert http.get(f"/requests/{asked['id']}", headers={**JSON, **bob}).status_code == 403
         assert http.delete(f"/runs/{run_id}", headers=bob).status_code == 403
         admin = auth(server, "admin", subject="root")
         assert http.get(f"/runs/{run_id}", headers={**JSON, **admin}).status_code == 200
