@@ -2,8 +2,9 @@
 
 It reads `JOBDIR/job.json`, runs the notebook (papermill, `python3` kernel) or the Python
 function in a copy of the workflow's directory (`JOBDIR/work`, so that relative data paths work
-and concurrent jobs never share files), stores the declared outputs under `JOBDIR/outputs/` and
-writes `manifest.json`, `runner.log`, `progress.jsonl` and, for notebooks, `executed.ipynb`.
+and concurrent jobs never share files), or calls an nb2workflow service (`runner_service`),
+stores the declared outputs under `JOBDIR/outputs/` and writes `manifest.json`, `runner.log`,
+`progress.jsonl` and, for notebooks, `executed.ipynb`.
 Exit status: 0 completed, 1 the workflow failed (or timed out, or was cancelled), 2 `job.json`
 is unusable.
 
@@ -91,12 +92,14 @@ class Job:
     """The contents of `job.json`, with `source` resolved against the job directory."""
 
     run: str
-    kind: str  # "notebook" | "function"
-    source: Path
+    kind: str  # "notebook" | "function" | "service"
+    source: Path | None  # None for a service job
     entry: str | None
     parameters: dict[str, Any]
     outputs: tuple[Declared, ...] | None  # None: job.json declares none, take the notebook's
     timeout: float | None
+    service_url: str | None = None  # a service job: the nb2workflow service and its target
+    target: str | None = None
 
 
 def _field(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -124,11 +127,14 @@ def read_job(jobdir: Path) -> Job:
     if not isinstance(data, dict):
         raise JobError(f"{JOB} must hold a JSON object")
     kind = _field(data, "kind", str)
-    if kind not in ("notebook", "function"):
-        raise JobError(f"{JOB}: 'kind' must be 'notebook' or 'function', not {kind!r}")
-    source = (jobdir / _field(data, "source", str)).resolve()
-    if not source.is_file():
+    if kind not in ("notebook", "function", "service"):
+        raise JobError(f"{JOB}: 'kind' must be 'notebook', 'function' or 'service', not {kind!r}")
+    source = None if kind == "service" else (jobdir / _field(data, "source", str)).resolve()
+    if source is not None and not source.is_file():
         raise JobError(f"{JOB}: the source {source} is not a file")
+    url = _field(data, "service_url", str) if kind == "service" else None
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise JobError(f"{JOB}: 'service_url' must be an http:// or https:// URL")
     timeout = data.get("timeout")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
                                 or timeout <= 0):
@@ -140,7 +146,14 @@ def read_job(jobdir: Path) -> Job:
     return Job(run=_field(data, "run", str), kind=kind, source=source,
                entry=_field(data, "entry", str) if kind == "function" else None,
                parameters=parameters,
-               outputs=None if outputs is None else _declared(outputs), timeout=timeout)
+               outputs=None if outputs is None else _declared(outputs), timeout=timeout,
+               service_url=url, target=_field(data, "target", str) if url else None)
+
+
+def _source(job: Job) -> Path:
+    if job.source is None:
+        raise JobError(f"{JOB}: a {job.kind} job needs a 'source'")
+    return job.source
 
 
 @contextlib.contextmanager
@@ -164,7 +177,7 @@ def _deadline(seconds: float | None) -> Iterator[None]:
 
 def _workdir(job: Job, jobdir: Path) -> Path:
     """The directory the workflow runs in: a copy of its own, unless that is inside the job."""
-    home = job.source.parent
+    home = _source(job).parent
     if home.is_relative_to(jobdir):
         return home
     work = jobdir / WORK
@@ -209,7 +222,7 @@ def _run_notebook(job: Job, jobdir: Path, workdir: Path) -> Collected:
     import nbformat
     import papermill
 
-    nb = nbformat.read(workdir / job.source.name, as_version=4)
+    nb = nbformat.read(workdir / _source(job).name, as_version=4)
     declared = job.outputs if job.outputs is not None else _notebook_outputs(nb)
     store = nbformat.v4.new_code_cell(
         "# Added by mmoda-job: store the declared outputs.\n"
@@ -218,7 +231,7 @@ def _run_notebook(job: Job, jobdir: Path, workdir: Path) -> Collected:
         f"{str(jobdir / OUTPUTS)!r}, {str(jobdir / COLLECTED)!r})")
     store.metadata["tags"] = ["injected-outputs"]
     nb.cells.append(store)
-    log.info("executing %s with parameters %s", job.source.name, sorted(job.parameters))
+    log.info("executing %s with parameters %s", _source(job).name, sorted(job.parameters))
     papermill.execute_notebook(nb, str(jobdir / EXECUTED), parameters=job.parameters,
                                cwd=str(workdir), kernel_name="python3", language="python",
                                progress_bar=False,
@@ -264,7 +277,7 @@ def _run_function(job: Job, jobdir: Path, workdir: Path, sink: ProgressSink) -> 
     with contextlib.chdir(workdir):
         sys.path.insert(0, str(workdir))  # so that the workflow imports its sibling modules
         try:
-            function = _load_entry(workdir / job.source.name, entry)
+            function = _load_entry(workdir / _source(job).name, entry)
             kwargs = dict(job.parameters)
             if "progress" in inspect.signature(function).parameters:
                 kwargs.setdefault("progress", sink.report)
@@ -301,6 +314,12 @@ def _error(exc: BaseException) -> ErrorEntry:
 
 
 def _execute(job: Job, jobdir: Path) -> list[OutputEntry]:
+    if job.kind == "service":
+        from mmoda.executors.runner_service import run_service
+
+        with ProgressSink(jobdir) as sink, _deadline(job.timeout):
+            collected = run_service(job, jobdir, sink)
+        return _entries(collected, jobdir)
     workdir = _workdir(job, jobdir)
     with ProgressSink(jobdir) as sink:
         (workdir / ".oda_api_context").write_text(json.dumps(sink.oda_api_context()))
@@ -339,7 +358,8 @@ def run_job(jobdir: Path) -> Manifest:
         try:
             job = read_job(jobdir)
             manifest["run"] = job.run
-            log.info("job %s: %s %s", job.run, job.kind, job.source)
+            log.info("job %s: %s %s", job.run, job.kind,
+                     job.source or f"{job.target} at {job.service_url}")
             manifest["outputs"] = _execute(job, jobdir)
             manifest["status"] = "completed"
         except (Exception, JobInterrupted, KeyboardInterrupt) as exc:
@@ -378,4 +398,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module, not this `__main__` copy: runner_service raises its JobTimeout.
+    from mmoda.executors import runner
+
+    sys.exit(runner.main())

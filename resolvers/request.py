@@ -57,6 +57,8 @@ class VersionInfo:
     product: str | None
     outputs: tuple[tuple[str, str | None], ...]
     roles: frozenset[str]
+    service_url: str | None = None  # kind "service": the nb2workflow service and its target
+    service_target: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,8 @@ def _version_info(row: Row, outputs: tuple[tuple[str, str | None], ...],
         lifetime_s=_int(row, "lifetime"),
         reusable=_text(row, "reusable") not in ("false", "0"), license=_text(row, "license"),
         instrument=_text(row, "instrument"), instrument_label=_text(row, "instrumentLabel"),
-        product=_text(row, "product"), outputs=outputs, roles=roles)
+        product=_text(row, "product"), outputs=outputs, roles=roles,
+        service_url=_text(row, "serviceURL"), service_target=_text(row, "serviceTarget"))
 
 
 def _text(row: Row, name: str) -> str | None:

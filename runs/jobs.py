@@ -13,14 +13,14 @@ from mmoda.runs.errors import CannotRun
 
 __all__ = ["job_spec", "source_file"]
 
-RUNNABLE_KINDS = ("notebook", "function")
+RUNNABLE_KINDS = ("notebook", "function", "service")
 GRACE_S = 30.0
 
 
 def source_file(prepared: Prepared) -> Path:
     """The notebook or module the version runs, in its source directory on this site."""
     info = prepared.info
-    if info.kind not in RUNNABLE_KINDS:
+    if info.kind not in ("notebook", "function"):
         raise CannotRun(f"workflows of kind {info.kind!r} are not run by jobs on this site")
     if not info.source or not info.entry:
         raise CannotRun(f"<{prepared.version}> names no source directory and entry point")
@@ -30,6 +30,16 @@ def source_file(prepared: Prepared) -> Path:
     return path
 
 
+def _code(prepared: Prepared) -> dict[str, str | None]:
+    """What `job.json` says the job runs: a source file (and function), or a service target."""
+    info = prepared.info
+    if info.kind != "service":
+        return {"source": str(source_file(prepared)), "entry": info.function}
+    if not info.service_url or not info.service_target:
+        raise CannotRun(f"<{prepared.version}> names no nb2workflow service URL and target")
+    return {"service_url": info.service_url, "target": info.service_target}
+
+
 def job_spec(prepared: Prepared, *, run: str, run_id: str, jobdir: Path,
              default_timeout: float | None) -> JobSpec:
     """Write `jobdir/job.json` and return the spec that runs the job runner on it."""
@@ -37,8 +47,7 @@ def job_spec(prepared: Prepared, *, run: str, run_id: str, jobdir: Path,
     timeout = info.walltime_s or default_timeout
     jobdir.mkdir(parents=True, exist_ok=True)
     write_json(jobdir / JOB, {
-        "run": run, "kind": info.kind, "source": str(source_file(prepared)),
-        "entry": info.function,
+        "run": run, "kind": info.kind, **_code(prepared),
         "parameters": {n: v.value for n, v in prepared.parameters.items()},
         "outputs": [{"name": n, "type": t} for n, t in info.outputs] or None,
         "timeout": timeout})

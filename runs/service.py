@@ -77,8 +77,9 @@ class RunService:
             self.kg.put_node(request, quads, graph=graphs.RUNS)
             return views.request_view(self.kg, request, reused=reuse)
         if prepared.info.kind not in RUNNABLE_KINDS:
-            raise UnknownWorkflow("workflow", f"<{prepared.workflow}> is an nb2workflow service "
-                                  "workflow; this site runs notebook and function workflows only")
+            raise UnknownWorkflow("workflow", f"<{prepared.workflow}> is of kind "
+                                  f"{prepared.info.kind!r}; this site runs workflows of the kinds "
+                                  f"{', '.join(RUNNABLE_KINDS)}")
         resolution = resolve(self.kg, prepared, site=self.site, runnable=self._runnable)
         run = self._record(prepared, request, resolution, caller, now)
         self._start(prepared, run, resolution.chosen)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import contextlib
 import http.server
 import os
+import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -130,3 +134,49 @@ def start_server(settings: Settings) -> LiveServer:
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
     return LiveServer(settings.base_url, site, server, thread)
+
+
+EXAMPLE_WORKFLOWS = Path(__file__).resolve().parents[1] / "examples" / "workflows"
+
+
+@contextlib.contextmanager
+def nb2service(work: Path, notebook: Path = EXAMPLE_WORKFLOWS / "lightcurve.ipynb"
+               ) -> Iterator[str]:
+    """The base URL of a real nb2service on 127.0.0.1 serving `notebook` (copied with the
+    example data into `work`), offline: its ODA ontology comes from `ontology_proxy`."""
+    exe = shutil.which("nb2service") or str(Path(sys.executable).with_name("nb2service"))
+    needs(Path(exe).exists(), "nb2service (pip install 'nb2workflow[service]' six)")
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copy(notebook, work)
+    shutil.copytree(EXAMPLE_WORKFLOWS / "data", work / "data")  # the notebook reads data/
+    with ontology_proxy() as proxy:
+        port, log = free_port(), work / "nb2service.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen([exe, str(work), "--host", "127.0.0.1", "--port", str(port)],
+                                    cwd=work, env={**os.environ, **proxy}, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(proc, url, log)
+            yield url
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"nb2service exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"nb2service did not answer /health in 120 s:\n{log.read_text()[-3000:]}")

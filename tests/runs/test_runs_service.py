@@ -14,14 +14,15 @@ from support import make_settings
 USER = Caller("alice", frozenset({"user"}))
 
 
-def test_service_workflows_are_refused_before_anything_is_written() -> None:
+def test_unknown_kinds_are_refused_before_anything_is_written() -> None:
     site = open_site(make_settings(None))
     site.kg.update("""PREFIX mmoda: <https://odahub.io/mmoda#>
         DELETE { GRAPH ?g { ?v mmoda:workflowKind ?k } }
-        INSERT { GRAPH ?g { ?v mmoda:workflowKind "service" } }
+        INSERT { GRAPH ?g { ?v mmoda:workflowKind "bogus" } }
         WHERE { GRAPH ?g { ?v mmoda:workflowKind ?k } }""")
     before = len(site.kg.raw)
-    with pytest.raises(UnknownWorkflow, match="nb2workflow service") as caught:
+    with pytest.raises(UnknownWorkflow, match=r"of kind 'bogus'.*notebook, function, service"
+                       ) as caught:
         site.runs.submit(Asked(workflow=site.iri("workflows", "spectrum")), USER)
     assert caught.value.field == "workflow" and len(site.kg.raw) == before
 

@@ -13,11 +13,6 @@ import copy
 import hashlib
 import http.server
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -40,7 +35,7 @@ from mmoda.workflows.errors import (
 )
 from mmoda.workflows.model import WorkflowSpec
 from mmoda.workflows.service import OPTIONS_PATH, SIGNATURE_PATH, read_service
-from support import free_port, needs, ontology_proxy
+from support import free_port, nb2service
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "examples" / "workflows" / "lightcurve.ipynb"
@@ -100,47 +95,11 @@ def canned() -> Iterator[Canned]:
     server.stop()
 
 
-def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"nb2service exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"nb2service did not answer /health in 120 s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a real nb2service serving examples/workflows/lightcurve.ipynb."""
-    exe = shutil.which("nb2service") or str(Path(sys.executable).with_name("nb2service"))
-    needs(Path(exe).exists(), "nb2service (pip install 'nb2workflow[service]' six)")
-    work = tmp_path_factory.mktemp("nb2service")
-    (work / "notebooks").mkdir()
-    shutil.copy(NOTEBOOK, work / "notebooks")
-    shutil.copytree(NOTEBOOK.parent / "data", work / "notebooks" / "data")
-    with ontology_proxy() as proxy:
-        port, log = free_port(), work / "nb2service.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [exe, str(work / "notebooks"), "--host", "127.0.0.1", "--port", str(port)],
-                cwd=work, env={**os.environ, **proxy}, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(proc, url, log)
-            yield url
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+    with nb2service(tmp_path_factory.mktemp("nb2service") / "notebooks", NOTEBOOK) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
