@@ -82,7 +82,8 @@ class KnowledgeGraph:
                 raise QuerySyntaxError(f"malformed SPARQL: {exc}") from exc
 
     def _run(self, text: str, bindings: Mapping[str, Term] | None) -> Any:
-        subs = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+        text, rest = queries.inline(text, bindings or {})
+        subs = {ox.Variable(k): v for k, v in rest.items()}
         return self.raw.query(text, substitutions=subs)
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:

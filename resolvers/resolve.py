@@ -5,7 +5,7 @@ data), and when nothing qualifies, say which constraint failed (`diagnose`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import pyoxigraph as ox
@@ -66,7 +66,7 @@ def resolve(kg: KnowledgeGraph, prepared: Prepared, *, site: str,
     """The best candidate this site can run, or `NoCandidate` naming the failed constraint."""
     bindings = _bindings(prepared, site)
     query = "resolvers/resolve_data" if "instrument" in bindings else "resolvers/resolve"
-    candidates = _candidates(kg.select(query, bindings=bindings))
+    candidates = _by_load(kg, _candidates(kg.select(query, bindings=bindings)))
     skipped: list[dict[str, str]] = []
     for candidate in candidates:
         reason = runnable(candidate)
@@ -116,10 +116,20 @@ def _candidates(rows: list[Row]) -> list[Candidate]:
         seen[key] = Candidate(
             site=key[0], executor=key[1], executor_kind=value(row["executorKind"]),
             priority=int(value(row["priority"])), local=value(row["local"]) == "true",
-            load=int(value(row["load"])),
+            load=0,
             capacity=int(value(row["capacity"])) if "capacity" in row else None,
             datasets=dataset)
     return list(seen.values())
+
+
+def _by_load(kg: KnowledgeGraph, candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates with their executors' current load, those of equal rank (this site,
+    then priority) ordered by load per capacity."""
+    loaded = []
+    for c in candidates:
+        row = kg.select("resolvers/executor_load", bindings={"executor": ox.NamedNode(c.executor)})
+        loaded.append(replace(c, load=int(value(row[0]["load"]))))
+    return sorted(loaded, key=lambda c: (not c.local, -c.priority, c.load / (c.capacity or 1)))
 
 
 def _why(c: Candidate) -> str:

@@ -1,5 +1,5 @@
 """Reuse first: an earlier successful run of the same request identity, on this site or in a
-harvested peer graph, whose results have not expired (`queries/reuse.rq`)."""
+harvested peer graph, whose results have not expired (`queries/reuse.rq`, `reuse_run.rq`)."""
 
 from __future__ import annotations
 
@@ -26,21 +26,28 @@ class Reuse:
     site: str | None
     graph: str
     local: bool
+    ended: str = ""
 
 
 def find_reusable(kg: KnowledgeGraph, prepared: Prepared, *,
                   now: datetime | None = None) -> Reuse | None:
-    """The run to reuse for `prepared`, or None (none, expired, or reuse not allowed)."""
+    """The run to reuse for `prepared`, or None (none, expired, or reuse not allowed): this
+    site's latest completed run of the identity, else a peer's."""
     if prepared.reuse == "never" or not prepared.info.reusable:
         return None
     stamp = (now or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
-    bindings: dict[str, ox.NamedNode | ox.Literal] = {
-        "identity": ox.Literal(prepared.identity), "now": ox.Literal(stamp, datatype=XSD_DATETIME)}
+    moment = ox.Literal(stamp, datatype=XSD_DATETIME)
+    bound: dict[str, ox.NamedNode | ox.Literal] = {"identity": ox.Literal(prepared.identity)}
     if prepared.reuse == "local":
-        bindings["g"] = graphs.RUNS
-    rows = kg.select("resolvers/reuse", bindings=bindings)
-    if not rows:
-        return None
-    graph = value(rows[0]["g"])
-    return Reuse(value(rows[0]["run"]), value(rows[0]["site"]) if "site" in rows[0] else None,
-                 graph, graph == graphs.RUNS.value)
+        bound["g"] = graphs.RUNS
+    found = []
+    for row in kg.select("resolvers/reuse", bindings=bound):
+        graph = row.get("g", graphs.RUNS)
+        facts = kg.select("resolvers/reuse_run", bindings={
+            "g": graph, "run": row["run"], "now": moment})
+        if facts and "expired" not in facts[0]:
+            site = facts[0].get("site")
+            found.append(Reuse(value(row["run"]), None if site is None else value(site),
+                               value(graph), graph == graphs.RUNS,
+                               value(facts[0]["ended"]) if "ended" in facts[0] else ""))
+    return max(found, key=lambda r: (r.local, r.ended), default=None)

@@ -85,6 +85,21 @@ class RunService:
         self._start(prepared, run, resolution.chosen)
         return views.request_view(self.kg, request)
 
+    def plan(self, asked: Asked, caller: Caller) -> dict[str, object]:
+        """What `submit` would do, without writing or starting anything: the canonical
+        parameters and identity, the run that would be reused, or the resolution."""
+        prepared = prepare(self.kg, asked)
+        self._authorise(prepared, caller)
+        answer: dict[str, object] = {
+            "workflow": prepared.workflow, "version": prepared.version,
+            "identity": prepared.identity, "reused": False,
+            "parameters": {n: v.lexical for n, v in prepared.parameters.items()}}
+        reuse = find_reusable(self.kg, prepared)
+        if reuse is not None:
+            return answer | {"reused": True, "run": reuse.run, "site": reuse.site}
+        resolution = resolve(self.kg, prepared, site=self.site, runnable=self._runnable)
+        return answer | {"resolution": resolution.as_json()}
+
     def _authorise(self, prepared: Prepared, caller: Caller) -> None:
         allowed = prepared.info.roles or self.run_roles
         if caller.admin or allowed & caller.roles:

@@ -59,10 +59,15 @@ def _wants_json(request: Request, fmt: str | None) -> bool:
 @router.post("/requests", summary="Ask for a product: reuse an earlier result or start a run",
              status_code=201)
 async def post_request(request: Request,
-                       authorization: Annotated[str | None, Header()] = None) -> Response:
+                       authorization: Annotated[str | None, Header()] = None,
+                       dry_run: Annotated[bool, Query(
+                           description="only say what would happen (reuse or resolution)")]
+                       = False) -> Response:
     site = _site(request)
     caller = _caller(site, authorization)
     asked = _asked(site, await body.read_limited(request, site.settings.max_body_bytes))
+    if dry_run:
+        return JSONResponse(site.runs.plan(asked, caller))
     view = site.runs.submit(asked, caller)
     status = 200 if view.reused else 201
     return JSONResponse(view.as_json(), status_code=status,

@@ -366,3 +366,17 @@ def test_a_workflow_that_forbids_reuse_always_runs(server: LiveServer) -> None:
         second = submit(http, server, "draw", parameters={"scale": 2})
         assert second["reused"] is False and second["identity"] == first["identity"]
         wait(http, server, second["run"]["id"])
+
+
+def test_a_dry_run_says_what_would_happen_and_writes_nothing(server: LiveServer) -> None:
+    before = store_size(server)
+    with server.client() as http:
+        plan = http.post("/requests?dry_run=true", headers=auth(server, "user"), json={
+            "workflow": "spectrum", "parameters": {**DAY, "n_bins": 11}, "reuse": "never"})
+        assert plan.status_code == 200, plan.text
+        body = plan.json()
+        assert body["reused"] is False and body["parameters"]["n_bins"] == "11"
+        assert body["resolution"]["site"].endswith("/sites/local")
+        assert store_size(server) == before
+        refused = http.post("/requests?dry_run=true", json={"workflow": "spectrum"})
+        assert refused.status_code == 401
