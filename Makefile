@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 MMODA_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench bench-register bench-executor java clean
+.PHONY: run test lint typecheck pytest bench bench-register bench-executor bench-resolve java clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ bench-register: $(VENV)/.test java
 
 bench-executor: $(VENV)/.test
 	$(BIN)/python benchmarks/executor_local.py
+
+bench-resolve: $(VENV)/.test java
+	$(BIN)/python benchmarks/resolve.py
 
 clean:
 	rm -rf $(VENV) .typecheck .pytest_cache .mypy_cache .ruff_cache build *.egg-info
