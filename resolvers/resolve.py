@@ -125,10 +125,11 @@ def _candidates(rows: list[Row]) -> list[Candidate]:
 def _by_load(kg: KnowledgeGraph, candidates: list[Candidate]) -> list[Candidate]:
     """The candidates with their executors' current load, those of equal rank (this site,
     then priority) ordered by load per capacity."""
-    loaded = []
-    for c in candidates:
-        row = kg.select("resolvers/executor_load", bindings={"executor": ox.NamedNode(c.executor)})
-        loaded.append(replace(c, load=int(value(row[0]["load"]))))
+    if not candidates:
+        return candidates
+    busy = {value(r["executor"]): int(value(r["load"]))
+            for r in kg.select("resolvers/executor_load")}
+    loaded = [replace(c, load=busy.get(c.executor, 0)) for c in candidates]
     return sorted(loaded, key=lambda c: (not c.local, -c.priority, c.load / (c.capacity or 1)))
 
 
