@@ -328,6 +328,20 @@ def resolution(kg: KnowledgeGraph, world: World, args: argparse.Namespace, rng: 
             outcomes[i] = exc
         return outcomes[i]
 
+    # What the site's run monitor holds in memory: the active runs per executor (RunService
+    # passes its count to resolve instead of counting them in the store on every request).
+    active = {r["executor"].value: int(r["load"].value)
+              for r in kg.raw.query(inlined("resolvers/executor_load", {}))}
+    served: list[Any] = [None] * len(prepared)
+
+    def service(i: int) -> object:
+        try:
+            served[i] = resolve(kg, prepared[i], site=SITE, runnable=accept_all,
+                                load=lambda executor: active.get(executor, 0))
+        except NoCandidate as exc:
+            served[i] = exc
+        return served[i]
+
     def raw(i: int) -> object:
         got = list(kg.raw.query(texts[i]))
         for text in loads[i]:
@@ -338,7 +352,7 @@ def resolution(kg: KnowledgeGraph, world: World, args: argparse.Namespace, rng: 
         return list(kg.raw.query(texts[i]))
 
     log(f"resolution: resolve / raw / raw main query, up to {n} after {warm} warm-up")
-    (a, b, c), items = interleaved([ours, raw, raw_main], n, warm, args.budget)
+    (a, b, c, d), items = interleaved([ours, raw, raw_main, service], n, warm, args.budget)
     measured = [outcomes[i] for i in items]
     failed = [o for o in measured if isinstance(o, NoCandidate)]
     ok_ms = [ms for ms, o in zip(a, measured, strict=True) if not isinstance(o, NoCandidate)]
@@ -356,6 +370,8 @@ def resolution(kg: KnowledgeGraph, world: World, args: argparse.Namespace, rng: 
         "raw": Latency("raw Store.query, same texts (baseline)", b,
                        "resolve_data + executor_load once, inlined beforehand"),
         "raw_main": Latency("raw Store.query, resolve_data.rq alone", c),
+        "service": Latency("resolve(..., load=monitor), as the service", d,
+                           "resolve_data.rq; executor loads from the monitor's memory"),
     }
     out.append(f"random requests (random workflow of the {len(world.workflows):,}, random "
                f"RA/DEC, T1-T2 within the instrument's mission): prepare timed alone on "
@@ -377,7 +393,11 @@ def resolution(kg: KnowledgeGraph, world: World, args: argparse.Namespace, rng: 
                f"from raw's: {wrong}")
     out.append("runnable accepts every candidate (the service's rejects peers, as forwarding "
                "is not available: some would be NoCandidate, after the same queries).")
-    out.append(f"TARGET resolution in-process p50 {r50:.3f} ms: {verdict(r50, TARGET_RESOLVE_MS)}")
+    s50 = results["service"].p(0.5)
+    out.append(f"ratio resolve as the service calls it / raw resolve_data.rq: p50 = "
+               f"{ratio(s50, results['raw_main'].p(0.5))}")
+    out.append(f"TARGET resolution in-process p50 {s50:.3f} ms (as RunService calls it): "
+               f"{verdict(s50, TARGET_RESOLVE_MS)}")
     return ResolveSet(prepared, [b for _, b in named], texts, pairs, rows, items), results
 
 
@@ -839,7 +859,8 @@ def targets(report: Report, figures: dict[str, float | None]) -> None:
     """The summary of the three targets."""
     out = report.section("targets")
     for label, key, target in (
-            ("resolution in-process p50 (resolve())", "resolve", TARGET_RESOLVE_MS),
+            ("resolution in-process p50 (resolve(), as RunService calls it)", "resolve",
+             TARGET_RESOLVE_MS),
             ("resolution over HTTP p50 (POST /requests?dry_run)", "resolve_http",
              TARGET_RESOLVE_HTTP_MS),
             ("reuse answer over HTTP p50 (POST /requests)", "reuse_http", TARGET_REUSE_HTTP_MS)):
@@ -892,7 +913,7 @@ def main(argv: list[str] | None = None) -> int:
         log("counting quads per graph")
         describe_world(world, kg, report.section("1. data"))
         rs, res = resolution(kg, world, args, rng, report.section("2. resolution in-process"))
-        figures["resolve"] = res["resolve"].p(0.5)
+        figures["resolve"] = res["service"].p(0.5)
         reuse = reuse_lookup(kg, world, rs.prepared, args, rng,
                              report.section("3. reuse lookup in-process"))
         substitutions_note(kg, rs, args, report.section(

@@ -211,9 +211,12 @@ class KnowledgeGraph:
     def _add_types(self, data: rdflib.Graph, subject: str, query: str,
                    bindings: Mapping[str, Term]) -> None:
         rtype = rdflib.RDF.type
-        column = "super" if query == "type_closure" else "type"
-        for row in self.select(query, bindings=bindings):
-            cls = row.get(column)
+        if query == "type_closure":  # ontology facts: memoised (every write asks them)
+            found = self.memo(("closure", bindings["type"]), lambda: [
+                r["super"] for r in self.select(query, bindings=bindings)])
+        else:
+            found = [r["type"] for r in self.select(query, bindings=bindings) if "type" in r]
+        for cls in found:
             if isinstance(cls, ox.NamedNode):
                 data.add((rdflib.URIRef(subject), rtype, rdflib.URIRef(cls.value)))
 

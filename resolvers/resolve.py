@@ -61,12 +61,21 @@ Runnable = Callable[[Candidate], str | None]
 """Says why this site cannot drive a candidate (None: it can)."""
 
 
-def resolve(kg: KnowledgeGraph, prepared: Prepared, *, site: str,
-            runnable: Runnable) -> Resolution:
-    """The best candidate this site can run, or `NoCandidate` naming the failed constraint."""
+Load = Callable[[str], int]
+"""The number of pending, queued and running jobs of an executor (by its IRI)."""
+
+
+def resolve(kg: KnowledgeGraph, prepared: Prepared, *, site: str, runnable: Runnable,
+            load: Load | None = None) -> Resolution:
+    """The best candidate this site can run, or `NoCandidate` naming the failed constraint.
+
+    `load` gives executors' current load; by default it is counted in the runs graph
+    (`executor_load.rq`). The site's run monitor, which watches every active run, passes its
+    own count instead of asking the store.
+    """
     bindings = _bindings(prepared, site)
     query = "resolvers/resolve_data" if "instrument" in bindings else "resolvers/resolve"
-    candidates = _by_load(kg, _candidates(kg.select(query, bindings=bindings)))
+    candidates = _by_load(kg, _candidates(kg.select(query, bindings=bindings)), load)
     skipped: list[dict[str, str]] = []
     for candidate in candidates:
         reason = runnable(candidate)
@@ -122,14 +131,17 @@ def _candidates(rows: list[Row]) -> list[Candidate]:
     return list(seen.values())
 
 
-def _by_load(kg: KnowledgeGraph, candidates: list[Candidate]) -> list[Candidate]:
+def _by_load(kg: KnowledgeGraph, candidates: list[Candidate],
+             load: Load | None) -> list[Candidate]:
     """The candidates with their executors' current load, those of equal rank (this site,
     then priority) ordered by load per capacity."""
     if not candidates:
         return candidates
-    busy = {value(r["executor"]): int(value(r["load"]))
-            for r in kg.select("resolvers/executor_load")}
-    loaded = [replace(c, load=busy.get(c.executor, 0)) for c in candidates]
+    if load is None:
+        busy = {value(r["executor"]): int(value(r["load"]))
+                for r in kg.select("resolvers/executor_load")}
+        load = lambda executor: busy.get(executor, 0)  # noqa: E731
+    loaded = [replace(c, load=load(c.executor)) for c in candidates]
     return sorted(loaded, key=lambda c: (not c.local, -c.priority, c.load / (c.capacity or 1)))
 
 

@@ -57,6 +57,11 @@ class RunMonitor:
         with self.lock:
             self._active[active.run] = active
 
+    def load(self, executor: str) -> int:
+        """How many of the watched runs the executor (IRI) has: its queued and running jobs."""
+        with self.lock:
+            return sum(1 for a in self._active.values() if a.executor == executor)
+
     def active(self, run: str) -> Active | None:
         """The watched run, None when it is not (any more) active."""
         with self.lock:

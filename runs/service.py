@@ -80,7 +80,8 @@ class RunService:
             raise UnknownWorkflow("workflow", f"<{prepared.workflow}> is of kind "
                                   f"{prepared.info.kind!r}; this site runs workflows of the kinds "
                                   f"{', '.join(RUNNABLE_KINDS)}")
-        resolution = resolve(self.kg, prepared, site=self.site, runnable=self._runnable)
+        resolution = resolve(self.kg, prepared, site=self.site, runnable=self._runnable,
+                             load=self.monitor.load)
         run = self._record(prepared, request, resolution, caller, now)
         self._start(prepared, run, resolution.chosen)
         return views.request_view(self.kg, request)
@@ -97,7 +98,8 @@ class RunService:
         reuse = find_reusable(self.kg, prepared)
         if reuse is not None:
             return answer | {"reused": True, "run": reuse.run, "site": reuse.site}
-        resolution = resolve(self.kg, prepared, site=self.site, runnable=self._runnable)
+        resolution = resolve(self.kg, prepared, site=self.site, runnable=self._runnable,
+                             load=self.monitor.load)
         return answer | {"resolution": resolution.as_json()}
 
     def _authorise(self, prepared: Prepared, caller: Caller) -> None:

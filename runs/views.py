@@ -12,9 +12,9 @@ import pyoxigraph as ox
 
 from mmoda.kg.errors import NodeNotFound
 from mmoda.kg.rdfio import value
-from mmoda.kg.store import KnowledgeGraph
+from mmoda.kg.store import KnowledgeGraph, Row
 from mmoda.runs.errors import NotAllowed, NotFound
-from mmoda.runs.vocab import DCAT, DCT, MMODA, PROV, RDFS, SCHEMA, SPDX
+from mmoda.runs.vocab import DCAT, DCT, MMODA, PROV, SCHEMA, SPDX
 
 if TYPE_CHECKING:
     from mmoda.resolvers.reuse import Reuse
@@ -70,30 +70,29 @@ class RunView:
 
 def run_view(kg: KnowledgeGraph, run: str) -> RunView:
     """The run as users see it; `NotFound` when there is no such run."""
-    triples = _node(kg, run, "run")
-    p = _props(triples, run)
-    if ox.NamedNode(MMODA + "Run") not in p.get(_TYPE, []):
-        raise NotFound(f"<{run}> is not a run")
-    reports = [_props(triples, value(r)) for r in p.get(MMODA + "progress", [])]
-    progress = sorted(({"time": _one(r, PROV + "atTime"), "stage": _one(r, MMODA + "stage"),
-                        "fraction": _float(_one(r, MMODA + "fraction")),
-                        "message": _one(r, RDFS + "comment")} for r in reports),
-                      key=lambda r: r["time"] or "")
-    code = _one(p, MMODA + "exitCode")
-    return RunView(run, _one(p, MMODA + "state") or "UNKNOWN", _one(p, MMODA + "request"),
-                   _one(p, MMODA + "workflow"), _one(p, MMODA + "workflowVersion"),
-                   _one(p, MMODA + "site"), _one(p, MMODA + "executor"),
-                   _one(p, MMODA + "externalJobId"), _one(p, PROV + "startedAtTime"),
-                   _one(p, PROV + "endedAtTime"), None if code is None else int(code),
-                   _one(p, MMODA + "statusMessage"), _one(p, MMODA + "requester"),
-                   progress, results_of(kg, run))
+    node = {"run": ox.NamedNode(run)}
+    rows = kg.select("runs/run_view", bindings=node)
+    if not rows:
+        raise NotFound(f"no run <{run}>")
+    r = {k: value(v) for k, v in rows[0].items()}
+    progress = [{"time": _text(p, "time"), "stage": _text(p, "stage"),
+                 "fraction": _float(_text(p, "fraction")), "message": _text(p, "message")}
+                for p in kg.select("runs/run_progress", bindings=node)]
+    code = r.get("exit")
+    return RunView(run, r.get("state", "UNKNOWN"), r.get("request"), r.get("workflow"),
+                   r.get("version"), r.get("site"), r.get("executor"), r.get("handle"),
+                   r.get("started"), r.get("ended"), None if code is None else int(code),
+                   r.get("message"), r.get("requester"), progress, results_of(kg, run))
+
+
+def _text(row: Row, name: str) -> str | None:
+    return value(row[name]) if name in row else None
 
 
 def _float(text: str | None) -> float | None:
     return None if text is None else float(text)
 
 
-_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 def results_of(kg: KnowledgeGraph, run: str) -> list[dict[str, str]]:
@@ -143,31 +142,26 @@ class RequestView:
 
 def request_view(kg: KnowledgeGraph, request: str, *, reused: Reuse | None = None) -> RequestView:
     """The request as users see it; `NotFound` when there is no such request."""
-    triples = _node(kg, request, "request")
-    p = _props(triples, request)
-    reused_run = _one(p, MMODA + "reusedRun")
-    run = reused_run or next((value(r["run"]) for r in kg.select(
+    rows = kg.select("runs/request_view", bindings={"request": ox.NamedNode(request)})
+    if not rows:
+        raise NotFound(f"no request <{request}>")
+    r = {k: value(v) for k, v in rows[0].items()}
+    reused_run = r.get("reusedRun")
+    run = reused_run or next((value(x["run"]) for x in kg.select(
         "runs/runs_of_request", bindings={"request": ox.NamedNode(request)})), None)
     shown = run_view(kg, run) if run else None
-    params = _parameters(triples, p)
-    if reused_run and shown is not None and shown.request:
-        # the reused run's request holds the same canonical values (same identity)
-        original = kg.describe(shown.request)
-        params = _parameters(original, _props(original, shown.request))
-    resolution = _one(p, MMODA + "resolution")
-    return RequestView(request, _one(p, MMODA + "identityHash"), _one(p, MMODA + "workflow"),
-                       _one(p, MMODA + "workflowVersion"), params, reused_run is not None,
-                       shown,
-                       json.loads(resolution) if resolution else None,
-                       _one(p, MMODA + "requester"), reused.site if reused else None)
+    # a reused answer's values are those of the reused run's request (same identity)
+    source = shown.request if reused_run and shown is not None and shown.request else request
+    resolution = r.get("resolution")
+    return RequestView(request, r.get("identity"), r.get("workflow"), r.get("version"),
+                       _parameters(kg, source), reused_run is not None, shown,
+                       json.loads(resolution) if resolution else None, r.get("requester"),
+                       reused.site if reused else None)
 
 
-def _parameters(triples: list[ox.Triple], request: Props) -> dict[str, str | None]:
-    params = {}
-    for pv in request.get(MMODA + "parameterValue", []):
-        q = _props(triples, value(pv))
-        params[_one(q, SCHEMA + "name") or ""] = _one(q, SCHEMA + "value")
-    return params
+def _parameters(kg: KnowledgeGraph, request: str) -> dict[str, str | None]:
+    rows = kg.select("runs/request_parameters", bindings={"request": ox.NamedNode(request)})
+    return {value(r["name"]): _text(r, "value") for r in rows}
 
 
 def result_view(kg: KnowledgeGraph, result: str) -> dict[str, Any]:
