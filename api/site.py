@@ -61,9 +61,9 @@ class Site:
 
     def _directory(self, configured: Path | None, name: str) -> Path:
         if configured is not None:
-            return configured
+            return configured.absolute()
         if self.settings.data_dir is not None:
-            return self.settings.data_dir / name
+            return (self.settings.data_dir / name).absolute()
         return Path(tempfile.mkdtemp(prefix=f"mmoda-{name}-"))
 
     @cached_property

@@ -45,6 +45,7 @@ def job_spec(prepared: Prepared, *, run: str, run_id: str, jobdir: Path,
     """Write `jobdir/job.json` and return the spec that runs the job runner on it."""
     info = prepared.info
     timeout = info.walltime_s or default_timeout
+    jobdir = jobdir.absolute()  # the job runs in it: a relative path would not resolve there
     jobdir.mkdir(parents=True, exist_ok=True)
     write_json(jobdir / JOB, {
         "run": run, "kind": info.kind, **_code(prepared),

@@ -150,7 +150,8 @@ def _files(node: Node, result: str, entry: OutputEntry, jobdir: Path, folder: Pa
 def citation(ctx: RunContext, result: str, ended: datetime) -> str:
     """How to cite a result: workflow authors, workflow and version, site, data providers."""
     authors = ", ".join(n for _, n in ctx.creators if n) or "MMODA workflow authors"
-    text = (f"{authors} ({ended.year}). {ctx.title} (version {ctx.version_name}) [workflow]. "
+    title = ctx.title.rstrip(".")
+    text = (f"{authors} ({ended.year}). {title} (version {ctx.version_name}) [workflow]. "
             f"Run at {ctx.site_title} on {ended.date().isoformat()}.")
     data = [d["name"] + (f" ({d['publisherName']})" if d["publisherName"] else "")
             for d in ctx.datasets if d["name"]]

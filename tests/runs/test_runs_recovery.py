@@ -31,15 +31,18 @@ class Service:
                     "MMODA_BASE_URL": self.url}
         self.proc: subprocess.Popen[bytes] | None = None
 
+    # The data directory is given relative to the service's working directory, as the README's
+    # `make run` does: job directories must still resolve inside the jobs.
     def cli(self, *args: str) -> None:
         subprocess.run([sys.executable, "-m", "mmoda.api.cli", *args, "--data-dir",
-                        str(self.data)], env=self.env, check=True, capture_output=True)
+                        self.data.name], env=self.env, check=True, capture_output=True,
+                       cwd=self.data.parent)
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mmoda.api.cli", "serve", "--data-dir", str(self.data),
+            [sys.executable, "-m", "mmoda.api.cli", "serve", "--data-dir", self.data.name,
              "--port", str(self.port)], env=self.env, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+            stderr=subprocess.DEVNULL, cwd=self.data.parent)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
