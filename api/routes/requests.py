@@ -12,12 +12,13 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from mmoda.api import body, negotiation
-from mmoda.api.errors import NotAcceptable, NotFound, Unprocessable
+from mmoda.api.errors import BadRequest, NotAcceptable, NotFound, Unprocessable
 from mmoda.api.routes import nodes
 from mmoda.api.site import Site
 from mmoda.resolvers.request import Asked
@@ -39,6 +40,19 @@ class RequestBody(BaseModel):
     product: str | None = Field(None, description="Product label (with instrument)")
     parameters: dict[str, Any] = Field(default_factory=dict)
     reuse: Literal["any", "local", "never"] = "any"
+
+    @field_validator("workflow", "version")
+    @classmethod
+    def _iri(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # an id (no scheme) is checked as a node id later; an IRI must be one pyoxigraph takes
+        if value is None or (info.field_name == "workflow"
+                             and not value.startswith(("http://", "https://"))):
+            return value
+        try:
+            ox.NamedNode(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not an IRI") from exc
+        return value
 
 
 def _site(request: Request) -> Site:
@@ -78,8 +92,8 @@ def _asked(site: Site, data: bytes) -> Asked:
     try:
         parsed = RequestBody.model_validate(json.loads(data or b"null"))
     except json.JSONDecodeError as exc:
-        raise Unprocessable(f"the body is not JSON: {exc}",
-                            errors=[{"field": "body", "message": str(exc)}]) from exc
+        raise BadRequest(f"the body is not JSON: {exc}",
+                         errors=[{"field": "body", "message": str(exc)}]) from exc
     except ValidationError as exc:
         errors = [{"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]}
                   for e in exc.errors()]

@@ -380,3 +380,76 @@ def test_a_dry_run_says_what_would_happen_and_writes_nothing(server: LiveServer)
         assert store_size(server) == before
         refused = http.post("/requests?dry_run=true", json={"workflow": "spectrum"})
         assert refused.status_code == 401
+
+
+HOSTILE_BODIES = [
+    ("JSON that does not parse", b'{"workflow": ', 400, "body"),
+    ("a JSON array", b'["spectrum"]', 422, "body"),
+    ("parameters that are no object", b'{"workflow": "spectrum", "parameters": [1, 2]}', 422,
+     "parameters"),
+    ("a workflow IRI with spaces", b'{"workflow": "http://a b/c"}', 422, "workflow"),
+    ("a workflow IRI with markup", b'{"workflow": "http://x/<script>"}', 422, "workflow"),
+    ("a version that is no IRI", b'{"workflow": "spectrum", "version": "v 1"}', 422, "version"),
+    ("a workflow id with a path", b'{"workflow": "../etc/passwd"}', 400, "id"),
+    ("a NUL for a required value", b'{"workflow": "spectrum", "parameters": {"RA": "\\u0000"}}',
+     422, "parameters.RA"),
+    ("a huge string for a number", b'{"workflow": "spectrum", "parameters": {"RA": "'
+     + b"9" * 100_000 + b'"}}', 422, "parameters.RA"),
+    ("a workflow that is a number", b'{"workflow": 5}', 422, "workflow"),
+]
+
+
+@pytest.mark.parametrize(("case", "payload", "status", "field"), HOSTILE_BODIES,
+                         ids=[c[0] for c in HOSTILE_BODIES])
+def test_hostile_request_bodies_are_refused_and_store_nothing(
+        server: LiveServer, case: str, payload: bytes, status: int, field: str) -> None:
+    before = store_size(server)
+    with server.client() as http:
+        answer = http.post("/requests", content=payload, headers={
+            **auth(server, "user"), "Content-Type": "application/json"})
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["errors"][0]["field"] == field, answer.json()
+    assert store_size(server) == before
+
+
+def test_hostile_paths_and_tokens(server: LiveServer) -> None:
+    before = store_size(server)
+    user = auth(server, "user")
+    with server.client() as http:
+        asked = submit(http, server, "spectrum", parameters={**DAY, "n_bins": 13})
+        run = wait(http, server, asked["run"]["id"])
+        result = run["results"][0]["id"]
+        after_run = store_size(server)
+        answers = {
+            "bad run id": http.get("/runs/a%20b", headers={**JSON, **user}),
+            "unknown run": http.get("/runs/nosuchrun", headers={**JSON, **user}),
+            "cancel unknown": http.delete("/runs/nosuchrun", headers=user),
+            "traversal": http.get(f"/results/{result}/files/..%2F..%2Fjobs"),
+            "dot dot": http.get(f"/results/{result}/files/%2E%2E"),
+            "unknown file": http.get(f"/results/{result}/files/passwd"),
+            "garbage token": http.post("/requests", json={"workflow": "spectrum"},
+                                       headers={"Authorization": "Bearer not.a.jwt"}),
+            "provenance of nothing": http.get("/results/nosuch/provenance"),
+        }
+    expected = {"bad run id": 400, "unknown run": 404, "cancel unknown": 404, "traversal": 404,
+                "dot dot": 404, "unknown file": 404, "garbage token": 401,
+                "provenance of nothing": 404}
+    assert {k: a.status_code for k, a in answers.items()} == expected
+    assert all(a.headers["content-type"] == "application/problem+json"
+               for a in answers.values())
+    assert before < after_run == store_size(server)
+
+
+def test_an_oversized_request_body_is_refused(tmp_path: Path) -> None:
+    live = start_server(make_settings(None, port=free_port(), max_body_bytes=2000))
+    try:
+        before = len(live.site.kg.raw)
+        with live.client() as http:
+            answer = http.post("/requests", headers=auth(live, "user"), json={
+                "workflow": "spectrum", "parameters": {"RA": "1" * 5000}})
+        assert answer.status_code == 413
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert len(live.site.kg.raw) == before
+    finally:
+        live.stop()
