@@ -431,6 +431,9 @@ __runtime__ = {"cpus": 2, "memory": 512, "walltime": "01:00:00", "image": "ghcr.
     ('__runtime__ = {"cpus": 0}', "positive integer"),
     ("__author__ = 42", "expected"),
     ("__instrument__ = ''", "non-empty"),
+    ('__runtime__ = {"result_lifetime": "soon"}', "result lifetime"),
+    ('__runtime__ = {"result_lifetime": 0}', "must be positive"),
+    ('__runtime__ = {"reusable": "maybe"}', "true or false"),
 ])
 def test_invalid_metadata_names_the_field_and_line(tmp_path: Path, dunder: str,
                                                    message: str) -> None:
