@@ -29,7 +29,6 @@ Options: --help. Needs Java (HermiT) and taskset; progress goes to stderr, the r
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import math
 import os
@@ -43,10 +42,9 @@ import sys
 import tempfile
 import time
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +52,7 @@ import httpx
 import pyoxigraph as ox
 from _http import CLIENT_CORE, SERVER_CORE, Server, free_port, percentile
 from _notebooks import generate
-from _report import Report
+from _report import Latency, Report, cpu_line, dist, finish, log, pinned_to, ratio
 
 from mmoda.kg import bootstrap, graphs
 from mmoda.kg.store import KnowledgeGraph
@@ -75,53 +73,15 @@ PAGE_QUERY = (f"SELECT ?node WHERE {{ GRAPH <{graphs.CATALOG.value}> {{ ?node a 
               " ORDER BY ?node LIMIT %d OFFSET %d")
 
 
-def log(msg: str) -> None:
-    """Progress on stderr (the report goes to stdout at the end)."""
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def ratio(x: float | None, y: float | None) -> str:
-    """x / y to two decimals (three below 0.1), or n/a."""
-    if not x or not y:
-        return "n/a"
-    r = x / y
-    return f"{r:.3f}" if r < 0.1 else f"{r:.2f}"
-
-
 def rate(units: int, seconds: float) -> float:
     """Units per second."""
     return units / seconds if seconds > 0 else float("nan")
-
-
-@contextlib.contextmanager
-def pinned_to(core: str) -> Iterator[None]:
-    """Run this process on CPU `core` for the duration of the block."""
-    before = os.sched_getaffinity(0)
-    with contextlib.suppress(OSError):
-        os.sched_setaffinity(0, {int(core)})
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, before)
 
 
 # -- machine ---------------------------------------------------------------------------------
 
 def machine_facts(out: list[str], args: argparse.Namespace) -> None:
     """Cores, CPU, load, versions, options."""
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-
-    def dist(name: str) -> str:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
     try:
         done = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=20,
                               check=False)
@@ -129,8 +89,7 @@ def machine_facts(out: list[str], args: argparse.Namespace) -> None:
     except (OSError, IndexError, subprocess.TimeoutExpired):
         java = "not found"
     out += [
-        f"cores: {os.cpu_count()} ({model or platform.machine()}), load average at start: "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        cpu_line(),
         f"os: {platform.platform()}; python: {sys.version.split()[0]}",
         f"pyoxigraph: {ox.__version__}; pyshacl: {dist('pyshacl')}; owlready2 (HermiT): "
         f"{dist('owlready2')}; java: {java}; uvicorn: {dist('uvicorn')}; mmoda: {dist('mmoda')}",
@@ -462,20 +421,6 @@ def registration(args: argparse.Namespace, work: Path, report: Report) -> list[W
 
 # -- section 2: listing ----------------------------------------------------------------------
 
-@dataclass
-class Latency:
-    """Per-request latencies (ms) of one contender."""
-
-    label: str
-    ms: list[float]
-    errors: int = 0
-    note: str = ""
-
-    def p(self, q: float) -> float:
-        """The q-quantile in ms."""
-        return percentile(sorted(self.ms), q)
-
-
 def fill(specs: list[WorkflowSpec], count: int, work: Path, out: list[str]) -> Path:
     """A store with the ontology, the bundled catalog and `count` workflow nodes."""
     path = work / "store-list"
@@ -628,8 +573,8 @@ def over_http(path: Path, pages: list[int], size: int, count: int,
                         ms.append(elapsed)
                     else:
                         errors += 1
-        return Latency(label, ms, errors, "server on CPU 0, one keep-alive httpx client on "
-                                          "CPU 1, sequential (no queueing)")
+        return Latency(label, ms, errors=errors, note="server on CPU 0, one keep-alive httpx "
+                       "client on CPU 1, sequential (no queueing)")
     except Exception as exc:
         return Latency(label, [], note=f"NOT MEASURED: {type(exc).__name__}: {exc} "
                                        f"{server.tail()}"[:800])
@@ -733,15 +678,7 @@ def main(argv: list[str] | None = None) -> int:
         status = 1
         raise
     finally:
-        for server in servers:
-            server.stop()
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        report.section("done").append(
-            f"total {time.perf_counter() - started:.0f} s; load average at end: {load}; "
-            f"work dir {'kept: ' + str(work) if args.keep else 'removed'}")
-        print(report.render(), flush=True)
+        finish(report, started=started, work=work, keep=args.keep, servers=servers)
     return status
 
 

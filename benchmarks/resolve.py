@@ -45,10 +45,8 @@ three example workflows once, when the cache is cold); uses taskset when present
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import gc
-import os
 import platform
 import pstats
 import random
@@ -63,15 +61,25 @@ import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import _scale
 import httpx
 import pyoxigraph as ox
-from _http import CLIENT_CORE, JSON_RESULTS, SERVER_CORE, Server, free_port, percentile
-from _report import Report
+from _http import CLIENT_CORE, JSON_RESULTS, SERVER_CORE, Server, free_port
+from _report import (
+    HEADER,
+    Latency,
+    Report,
+    cpu_line,
+    dist,
+    finish,
+    log,
+    pinned_to,
+    ratio,
+    table,
+)
 from _scale import BASE, SITE, Scale, World
 
 from mmoda.kg import graphs, queries
@@ -88,19 +96,6 @@ TARGET_RESOLVE_HTTP_MS = 3.0
 TARGET_REUSE_HTTP_MS = 5.0
 MIN_SAMPLES = 5
 Request = tuple[str, dict[str, Any]]  # (workflow, parameters) of a POST /requests
-HEADER = f"{'contender':50} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'n':>6}"
-
-
-def log(msg: str) -> None:
-    """Progress on stderr (the report goes to stdout at the end)."""
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def ratio(x: float | None, y: float | None) -> str:
-    """x / y to two decimals, or n/a."""
-    if not x or not y:
-        return "n/a"
-    return f"{x / y:.2f}"
 
 
 def verdict(value: float, target: float) -> str:
@@ -109,46 +104,6 @@ def verdict(value: float, target: float) -> str:
         return f"PASS (target <= {target:g} ms)"
     return (f"FAIL (target <= {target:g} ms; {value - target:.2f} ms over, "
             f"x{value / target:.1f})")
-
-
-@contextlib.contextmanager
-def pinned_to(core: str) -> Iterator[None]:
-    """Run this process on CPU `core` for the duration of the block."""
-    before = os.sched_getaffinity(0)
-    with contextlib.suppress(OSError, ValueError):
-        os.sched_setaffinity(0, {int(core)})
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, before)
-
-
-@dataclass
-class Latency:
-    """Per-request latencies (ms) of one contender."""
-
-    label: str
-    ms: list[float]
-    note: str = ""
-    errors: int = 0
-
-    def p(self, q: float) -> float:
-        """The q-quantile in ms (nearest rank)."""
-        return percentile(sorted(self.ms), q)
-
-    def row(self) -> str:
-        """One line of a table."""
-        if not self.ms:
-            return f"{self.label:50} {self.note}"
-        return (f"{self.label:50} {self.p(0.5):8.3f} {self.p(0.99):8.3f} "
-                f"{statistics.fmean(self.ms):8.3f} {len(self.ms):6}"
-                + (f" {self.errors} errors" if self.errors else "")
-                + (f"  [{self.note}]" if self.note else ""))
-
-
-def table(out: list[str], rows: Sequence[Latency]) -> None:
-    """A table of latencies, with a blank line before and after."""
-    out += ["", HEADER, *(r.row() for r in rows), ""]
 
 
 def schedule(count: int, warmup: int, budget: float) -> Iterator[tuple[int, bool]]:
@@ -227,22 +182,8 @@ def xsd_now(now: datetime) -> ox.Literal:
 
 def machine_facts(out: list[str], args: argparse.Namespace) -> None:
     """Cores, CPU, load, versions, options."""
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-
-    def dist(name: str) -> str:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
     out += [
-        f"cores: {os.cpu_count()} ({model or platform.machine()}), load average at start: "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        cpu_line(),
         f"os: {platform.platform()}; python: {sys.version.split()[0]}",
         f"pyoxigraph: {ox.__version__}; pyshacl: {dist('pyshacl')}; uvicorn: "
         f"{dist('uvicorn')}; httpx: {dist('httpx')}; mmoda: {dist('mmoda')}",
@@ -940,15 +881,7 @@ def main(argv: list[str] | None = None) -> int:
         status = 1
         raise
     finally:
-        for server in servers:
-            server.stop()
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        report.section("done").append(
-            f"total {time.perf_counter() - started:.0f} s; load average at end: {load}; "
-            f"work dir {'kept: ' + str(work) if args.keep else 'removed'}")
-        print(report.render(), flush=True)
+        finish(report, started=started, work=work, keep=args.keep, servers=servers)
     return status
 
 

@@ -23,7 +23,6 @@ import signal
 import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,7 @@ from _http import (
     wrk_available,
 )
 from _ingest import jsonld_ingest, node_writes
-from _report import Report
+from _report import Report, cpu_line, dist, finish, log, ratio
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -57,11 +56,6 @@ SELECT ?title ?start ?url WHERE {
     ?dist dcat:accessURL ?url .
   }
 }""" % CATALOG_GRAPH  # noqa: UP031 - a SPARQL template full of braces
-
-
-def log(msg: str) -> None:
-    """Progress on stderr (the report goes to stdout at the end)."""
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
@@ -104,22 +98,8 @@ def rows_of(payload: bytes) -> list[tuple[Any, ...]]:
 
 # -- report ----------------------------------------------------------------------------------
 
-def ratio(x: float | None, y: float | None) -> str:
-    """x / y to two decimals, or n/a."""
-    return f"{x / y:.2f}" if x and y else "n/a"
-
-
 def machine_facts(out: list[str], args: argparse.Namespace) -> None:
     """Cores, CPU, load, versions."""
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-
     def version(argv: list[str]) -> str:
         try:
             done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=10)
@@ -127,15 +107,8 @@ def machine_facts(out: list[str], args: argparse.Namespace) -> None:
         except (OSError, IndexError, subprocess.TimeoutExpired):
             return "not found"
 
-    def dist(name: str) -> str:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
     out += [
-        f"cores: {os.cpu_count()} ({model or platform.machine()}), "
-        f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        cpu_line(),
         f"os: {platform.platform()}",
         f"python: {sys.version.split()[0]} ({platform.python_implementation()})",
         f"pyoxigraph: {ox.__version__}; oxigraph CLI: {version([oxigraph_cmd(), '--version'])}",
@@ -394,15 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         ingest(cat, args, report.section("4. JSON-LD ingest"))
         writes(dirs["a"], args, report.section("5. validated node writes"))
     finally:
-        for server in servers:
-            server.stop()
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        report.section("done").append(f"total {time.perf_counter() - started:.0f} s; load "
-                                      f"average at end: {load}; work dir "
-                                      f"{'kept: ' + str(work) if args.keep else 'removed'}")
-        print(report.render(), flush=True)
+        finish(report, started=started, work=work, keep=args.keep, servers=servers)
     return 0
 
 

@@ -57,6 +57,7 @@ class VersionInfo:
     product: str | None
     outputs: tuple[tuple[str, str | None], ...]
     roles: frozenset[str]
+    creators: tuple[str, ...]
     service_url: str | None = None  # kind "service": the nb2workflow service and its target
     service_target: str | None = None
 
@@ -137,11 +138,13 @@ def _info(kg: KnowledgeGraph, workflow: str, version: str | None) -> tuple[Versi
                                        bindings={"version": ox.NamedNode(version)}))
     roles = frozenset(value(r["role"]) for r in kg.select("resolvers/workflow_roles",
                                                           bindings={"workflow": node}))
-    return _version_info(row, outputs, roles), value(row["current"])
+    creators = tuple(value(r["node"]) for r in kg.select(
+        "resolvers/version_creators", bindings={"version": ox.NamedNode(version)}))
+    return _version_info(row, outputs, roles, creators), value(row["current"])
 
 
 def _version_info(row: Row, outputs: tuple[tuple[str, str | None], ...],
-                  roles: frozenset[str]) -> VersionInfo:
+                  roles: frozenset[str], creators: tuple[str, ...]) -> VersionInfo:
     return VersionInfo(
         title=value(row["title"]), version_name=_text(row, "versionName") or "",
         kind=_text(row, "kind"), entry=_text(row, "entry"), function=_text(row, "function"),
@@ -150,7 +153,7 @@ def _version_info(row: Row, outputs: tuple[tuple[str, str | None], ...],
         lifetime_s=_int(row, "lifetime"),
         reusable=_text(row, "reusable") not in ("false", "0"), license=_text(row, "license"),
         instrument=_text(row, "instrument"), instrument_label=_text(row, "instrumentLabel"),
-        product=_text(row, "product"), outputs=outputs, roles=roles,
+        product=_text(row, "product"), outputs=outputs, roles=roles, creators=creators,
         service_url=_text(row, "serviceURL"), service_target=_text(row, "serviceTarget"))
 
 

@@ -15,8 +15,7 @@ from mmoda.kg.store import KnowledgeGraph, Row
 from mmoda.resolvers.diagnose import diagnose
 from mmoda.resolvers.errors import NoCandidate
 from mmoda.resolvers.request import Prepared
-
-XSD = "http://www.w3.org/2001/XMLSchema#"
+from mmoda.resolvers.scalars import XSD
 
 __all__ = ["Candidate", "Resolution", "resolve", "time_bindings"]
 

@@ -10,12 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyoxigraph as ox
-
 from mmoda.executors.base import Executor, JobHandle
 from mmoda.executors.errors import ExecutorError
 from mmoda.kg import graphs
-from mmoda.kg.rdfio import value
 from mmoda.kg.store import KnowledgeGraph
 from mmoda.resolvers.errors import UnknownWorkflow
 from mmoda.resolvers.request import Asked, Prepared, prepare
@@ -122,13 +119,12 @@ class RunService:
     def _record(self, prepared: Prepared, request: str, resolution: Resolution,
                 caller: Caller, now: datetime) -> str:
         run = f"{self.base}/runs/{uuid.uuid4().hex}"
-        creators = [value(r["node"]) for r in self.kg.select(
-            "runs/version_creators", bindings={"version": ox.NamedNode(prepared.version)})]
         self.kg.put_nodes({
             request: request_quads(prepared, request, site=self.site, created=now,
                                    requester=caller.requester, resolution=resolution),
             run: run_quads(prepared, run, request=request, resolution=resolution,
-                           creators=creators, requester=caller.requester)}, graph=graphs.RUNS)
+                           creators=prepared.info.creators,
+                           requester=caller.requester)}, graph=graphs.RUNS)
         return run
 
     def _start(self, prepared: Prepared, run: str, chosen: Candidate) -> None:

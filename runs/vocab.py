@@ -1,4 +1,7 @@
-"""IRIs the runs package writes, and a small builder of node descriptions."""
+"""IRIs the runs package writes, and a small builder of node descriptions.
+
+`MMODA` is the ontology package's; the others are the W3C and schema.org namespaces.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-MMODA = "https://odahub.io/mmoda#"
+from mmoda.ontology import MMODA as MMODA
+
 PROV = "http://www.w3.org/ns/prov#"
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"
