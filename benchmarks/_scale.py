@@ -481,11 +481,9 @@ def _completed(kg: KnowledgeGraph, sample: Sample, resolution: Resolution, rng: 
     ended = started + timedelta(seconds=rng.randrange(5, 3_600))
     requester = "sha256:" + hashlib.sha256(f"user-{rng.randrange(500)}".encode()).hexdigest()
     chosen = resolution.chosen
-    creators = [r["node"].value for r in kg.select(
-        "runs/version_creators", bindings={"version": _n(p.version)})]
     quads = request_quads(p, request, site=SITE, created=created, requester=requester,
                           resolution=resolution)
-    pending = run_quads(p, run, request=request, resolution=resolution, creators=creators,
+    pending = run_quads(p, run, request=request, resolution=resolution, creators=p.info.creators,
                         requester=requester)
     done = updated([ox.Triple(q.subject, q.predicate, q.object) for q in pending], run, {
         MMODA + "state": "COMPLETED", MMODA + "statusMessage": "completed with 1 result",
@@ -497,7 +495,7 @@ def _completed(kg: KnowledgeGraph, sample: Sample, resolution: Resolution, rng: 
     title = "Local MMODA site" if chosen.local else f"Peer site {chosen.site}"
     ctx = RunContext(run, request, p.workflow, p.version, p.info.title, p.info.version_name,
                      p.info.license, lifetime, chosen.site, title, p.identity,
-                     tuple((c, "MMODA developers") for c in creators),
+                     tuple((c, "MMODA developers") for c in p.info.creators),
                      tuple({"node": d, "name": d.rsplit("/", 1)[-1], "license": "",
                             "publisherName": ""} for d in chosen.datasets),
                      {n: t for n, t in p.info.outputs if t})
