@@ -35,7 +35,8 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	@mkdir -p .typecheck && ln -sfn .. .typecheck/mmoda
 	MYPYPATH=.typecheck $(BIN)/mypy -p mmoda.api -p mmoda.kg -p mmoda.ontology -p mmoda.shapes \
-	  -p mmoda.resolvers -p mmoda.executors -p mmoda.workflows -p mmoda.runs -m mmoda.client
+	  -p mmoda.resolvers -p mmoda.executors -p mmoda.workflows -p mmoda.runs \
+	  -p mmoda.dispatcher -m mmoda.client
 
 pytest: $(VENV)/.test java
 	$(BIN)/pytest

@@ -19,6 +19,7 @@ from mmoda.api.errors import ApiError
 from mmoda.api.settings import Settings
 from mmoda.api.site import Site, open_site
 from mmoda.api.sparql import SparqlEndpoint
+from mmoda.dispatcher.errors import DispatcherError
 from mmoda.kg.errors import KgError
 from mmoda.resolvers.errors import ResolverError
 from mmoda.runs.errors import RunsError
@@ -52,11 +53,16 @@ def create_app(settings: Settings | None = None, *, site: Site | None = None) ->
     )
     api.state.site = site
     _install_error_handlers(api)
-    from mmoda.api.routes import meta, nodes, requests, workflows
+    from mmoda.api.routes import callbacks, dispatcher, meta, nodes, requests, workflows
+    from mmoda.dispatcher.service import Dispatcher
 
+    api.state.dispatcher = Dispatcher(site.kg, site.runs, base=site.base,
+                                      wait=site.settings.dispatcher_wait)
     api.include_router(meta.router)
     api.include_router(workflows.router)
     api.include_router(requests.router)
+    api.include_router(dispatcher.router)
+    api.include_router(callbacks.router)  # before the generic /{kind}/{ident} of nodes
     api.include_router(nodes.router)
     _document_sparql(api)
     return MmodaApp(site, api)
@@ -140,7 +146,7 @@ def _install_error_handlers(api: FastAPI) -> None:
         return render(request, err)
 
     api.add_exception_handler(ApiError, on_error)
-    for handled in (KgError, WorkflowError, ResolverError, RunsError):
+    for handled in (KgError, WorkflowError, ResolverError, RunsError, DispatcherError):
         api.add_exception_handler(handled, on_error)
     api.add_exception_handler(StarletteHTTPException, on_http)
     api.add_exception_handler(RequestValidationError, on_validation)

@@ -32,9 +32,11 @@ def workflow() -> None:
               help="SOURCE is a Python entry point: package.module:function or a name in the "
                    "mmoda.workflows group.")
 @click.option("--license", "licence", help="Licence of a service's workflows (SPDX id or IRI).")
+@click.option("--instrument", help="Publish a service's targets as products of this instrument "
+                                   "(oda-api users ask for them so).")
 def add(source: str, path_in_repo: str | None, ref: str | None, function: str | None,
         ident: str | None, service: bool, entry_point: bool, licence: str | None,
-        **flags: Any) -> None:
+        instrument: str | None, **flags: Any) -> None:
     """Register the workflow in SOURCE: a notebook or .py file, a git URL (with --path), an
     entry point or a service URL."""
     from mmoda.workflows import sources
@@ -44,7 +46,7 @@ def add(source: str, path_in_repo: str | None, ref: str | None, function: str | 
     created: list[Path] = []
     try:
         if service:
-            specs = sources.from_service(source, license=licence)
+            specs = sources.from_service(source, license=licence, instrument=instrument)
         elif entry_point:
             specs = [sources.from_entry_point(source)]
         elif path_in_repo is not None or "://" in source:

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from mmoda.api.errors import ApiError
+from mmoda.dispatcher import errors as dp
 from mmoda.kg import errors as kg
 from mmoda.resolvers import errors as rv
 from mmoda.runs import errors as runs
@@ -33,13 +34,15 @@ def problem(exc: Exception, *, instance: str | None = None) -> tuple[int, dict[s
     """Status, headers and body for `exc`; unknown errors are logged and answered 500."""
     status, title, errors, headers = _classify(exc)
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    shown = (ApiError, kg.KgError, runs.RunsError)
+    shown = (ApiError, kg.KgError, runs.RunsError, dp.DispatcherError)
     body["detail"] = str(exc) if status < 500 or isinstance(exc, shown) \
         else "internal error; see the server log"
     if instance:
         body["instance"] = instance
     if errors:
         body["errors"] = errors
+    if isinstance(exc, dp.DispatcherError):
+        body |= _dispatcher_fields(exc)
     headers = {"content-type": PROBLEM, **headers}
     return status, headers, json.dumps(body, default=str).encode()
 
@@ -54,6 +57,9 @@ def _classify(exc: Exception) -> tuple[int, str, list[dict[str, Any]], dict[str,
             return status, title, errors, headers
     if isinstance(exc, kg.KgError):
         return 500, "Knowledge graph error", [], {}
+    if isinstance(exc, dp.DispatcherError):
+        return exc.status, exc.title, [{"field": exc.field or "request",
+                                        "message": exc.message}], {}
     if isinstance(exc, wf.WorkflowError):
         return 422, "Workflow not registered", [_workflow_error(exc)], {}
     if isinstance(exc, rv.ResolverError | runs.RunsError):
@@ -108,3 +114,11 @@ def _request_problem(exc: Exception) -> tuple[int, str, list[dict[str, Any]], di
     if isinstance(exc, runs.NotCancellable):
         return 409, "Conflict", [], {}
     return 503, "Cannot run", [], {}
+
+
+def _dispatcher_fields(exc: dp.DispatcherError) -> dict[str, Any]:
+    """What the oda-api client reads of a refusal: `exit_status.message` (403), `error`."""
+    from mmoda.dispatcher.replies import exit_status
+
+    return {"error": exc.message, "exit_status": exit_status(
+        "failed", message=exc.message, error_message=exc.message)}

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     run_timeout: float = Field(3600.0, gt=0, description="Time limit (s) of runs of workflows "
                                "that declare no walltime.")
     poll_interval: float = Field(0.5, gt=0, le=60, description="Seconds between job polls.")
+    dispatcher_wait: float = Field(
+        5.0, ge=0, le=60, description="Seconds an oda-api `/run_analysis` call waits for its "
+        "run to end before answering (short runs answer `done` at once).")
     jwt_public_key: Path | None = Field(
         None, description="PEM file of an RS256 public key: tokens signed with its private key "
         "are accepted too (an external identity provider).")

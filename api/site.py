@@ -81,7 +81,8 @@ class Site:
                           jobs=self._directory(s.jobs_dir, "jobs"),
                           results=self._directory(s.results_dir, "results"),
                           run_roles=frozenset(s.run_roles), anonymous_runs=s.anonymous_runs,
-                          default_timeout=s.run_timeout, poll_interval=s.poll_interval)
+                          default_timeout=s.run_timeout, poll_interval=s.poll_interval,
+                          callback_secret=self._secret.encode("utf-8"))
 
     @property
     def site_iri(self) -> str:

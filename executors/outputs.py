@@ -64,6 +64,12 @@ class ErrorEntry(TypedDict):
     traceback: str
 
 
+class ServiceEntry(TypedDict):
+    url: str  # the nb2workflow service a service job called
+    target: str
+    location: str | None  # its signature's oda:location for the target; None: unread
+
+
 class Manifest(TypedDict):
     run: str | None
     status: str  # "completed" | "failed"
@@ -72,6 +78,7 @@ class Manifest(TypedDict):
     outputs: list[OutputEntry]
     notebook: NotRequired[FileEntry]  # the executed notebook, for notebook jobs
     error: NotRequired[ErrorEntry]
+    service: NotRequired[ServiceEntry]  # the service of a service job, as it was at the start
 
 
 def utc_now() -> str:

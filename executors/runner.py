@@ -100,6 +100,7 @@ class Job:
     timeout: float | None
     service_url: str | None = None  # a service job: the nb2workflow service and its target
     target: str | None = None
+    callback: str | None = None  # a service job: where the service reports (the site's URL)
 
 
 def _field(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -132,9 +133,7 @@ def read_job(jobdir: Path) -> Job:
     source = None if kind == "service" else (jobdir / _field(data, "source", str)).resolve()
     if source is not None and not source.is_file():
         raise JobError(f"{JOB}: the source {source} is not a file")
-    url = _field(data, "service_url", str) if kind == "service" else None
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise JobError(f"{JOB}: 'service_url' must be an http:// or https:// URL")
+    url, target, callback = _service(data, kind)
     timeout = data.get("timeout")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
                                 or timeout <= 0):
@@ -147,7 +146,19 @@ def read_job(jobdir: Path) -> Job:
                entry=_field(data, "entry", str) if kind == "function" else None,
                parameters=parameters,
                outputs=None if outputs is None else _declared(outputs), timeout=timeout,
-               service_url=url, target=_field(data, "target", str) if url else None)
+               service_url=url, target=target, callback=callback)
+
+
+def _service(data: Mapping[str, Any], kind: str) -> tuple[str | None, str | None, str | None]:
+    """The service URL, target and callback URL (optional) of a service job; Nones otherwise."""
+    if kind != "service":
+        return None, None, None
+    url, callback = _field(data, "service_url", str), data.get("callback")
+    for key, value in (("service_url", url), ("callback", callback)):
+        if value is not None and not (isinstance(value, str)
+                                      and value.startswith(("http://", "https://"))):
+            raise JobError(f"{JOB}: {key!r} must be an http:// or https:// URL")
+    return url, _field(data, "target", str), callback
 
 
 def _source(job: Job) -> Path:
@@ -360,6 +371,10 @@ def run_job(jobdir: Path) -> Manifest:
             manifest["run"] = job.run
             log.info("job %s: %s %s", job.run, job.kind,
                      job.source or f"{job.target} at {job.service_url}")
+            if job.kind == "service":
+                from mmoda.executors.runner_service import describe_service
+
+                manifest["service"] = describe_service(job)
             manifest["outputs"] = _execute(job, jobdir)
             manifest["status"] = "completed"
         except (Exception, JobInterrupted, KeyboardInterrupt) as exc:

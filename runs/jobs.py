@@ -30,25 +30,31 @@ def source_file(prepared: Prepared) -> Path:
     return path
 
 
-def _code(prepared: Prepared) -> dict[str, str | None]:
-    """What `job.json` says the job runs: a source file (and function), or a service target."""
+def _code(prepared: Prepared, callback: str | None) -> dict[str, str | None]:
+    """What `job.json` says the job runs: a source file (and function), or a service target
+    (and the URL where the service reports back, when the site takes callbacks)."""
     info = prepared.info
     if info.kind != "service":
         return {"source": str(source_file(prepared)), "entry": info.function}
     if not info.service_url or not info.service_target:
         raise CannotRun(f"<{prepared.version}> names no nb2workflow service URL and target")
-    return {"service_url": info.service_url, "target": info.service_target}
+    return {"service_url": info.service_url, "target": info.service_target,
+            **({"callback": callback} if callback else {})}
 
 
 def job_spec(prepared: Prepared, *, run: str, run_id: str, jobdir: Path,
-             default_timeout: float | None) -> JobSpec:
-    """Write `jobdir/job.json` and return the spec that runs the job runner on it."""
+             default_timeout: float | None, callback: str | None = None) -> JobSpec:
+    """Write `jobdir/job.json` and return the spec that runs the job runner on it.
+
+    `callback` (service jobs only) is the URL the nb2workflow service calls back; it holds the
+    run's callback key, so `job.json` is as private as the job directory.
+    """
     info = prepared.info
     timeout = info.walltime_s or default_timeout
     jobdir = jobdir.absolute()  # the job runs in it: a relative path would not resolve there
     jobdir.mkdir(parents=True, exist_ok=True)
     write_json(jobdir / JOB, {
-        "run": run, "kind": info.kind, **_code(prepared),
+        "run": run, "kind": info.kind, **_code(prepared, callback),
         "parameters": {n: v.value for n, v in prepared.parameters.items()},
         "outputs": [{"name": n, "type": t} for n, t in info.outputs] or None,
         "timeout": timeout})

@@ -51,6 +51,8 @@ class RunMonitor:
         self._active: dict[str, Active] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: bumped after every write of a phase, progress or end: waiters compare it cheaply
+        self.generation = 0
 
     def watch(self, active: Active) -> None:
         """Start watching a run just submitted."""
@@ -144,6 +146,7 @@ class RunMonitor:
             self.kg.put_node(active.run, quads, graph=graphs.RUNS)
             self._active[active.run] = replace(active, state=status.state.value,
                                                reports=len(reports))
+            self.generation += 1
 
     def _end(self, active: Active, status: JobStatus, reports: list[dict[str, Any]]) -> None:
         with self.lock:
@@ -174,6 +177,7 @@ class RunMonitor:
         with self.lock:
             batch[run] = updated(self.kg.describe(run), run, changes)
             self.kg.put_nodes(batch, graph=graphs.RUNS)
+            self.generation += 1
         self.kg.flush()
         log.info("run %s ended %s: %s", run, state, message)
 

@@ -4,7 +4,9 @@ A Request holds what was asked (workflow, version, canonical parameter values as
 schema:PropertyValue fragments, identity, reuse policy, resolution). A Run is the prov:Activity
 that executes it: qualified usages of the parameter values and datasets, a qualified
 association with the site whose plan is the workflow version, its phase, external job id,
-times, exit code, message and progress reports.
+times, exit code, message and progress reports. A run forwarded to an nb2workflow service is
+also associated with that service, a fragment of the run ({run}#service): its endpoint and,
+once the job has read the service's signature, where the notebook it ran comes from.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import pyoxigraph as ox
 
 from mmoda.resolvers.request import Prepared
 from mmoda.resolvers.resolve import Resolution
-from mmoda.runs.vocab import DCT, MMODA, PROV, RDFS, SCHEMA, TYPE, XSD, Node, iri, literal
+from mmoda.runs.vocab import DCAT, DCT, MMODA, PROV, RDFS, SCHEMA, TYPE, XSD, Node, iri, literal
 
-__all__ = ["progress_quads", "request_quads", "run_quads", "updated"]
+__all__ = ["progress_quads", "request_quads", "run_quads", "service_agent", "service_quads",
+           "updated"]
 
 
 def request_quads(prepared: Prepared, request: str, *, site: str, created: datetime,
@@ -77,6 +80,29 @@ def run_quads(prepared: Prepared, run: str, *, request: str, resolution: Resolut
     node.add(association, PROV + "agent", iri(chosen.site))
     node.add(association, PROV + "hadPlan", iri(prepared.version))
     node.add(association, PROV + "hadRole", iri(MMODA + "executingSite"))
+    if prepared.info.kind == "service" and prepared.info.service_url:
+        node.add(run, PROV + "wasAssociatedWith", iri(service_agent(run)))
+        node.quads += service_quads(run, prepared.info.service_url)
+    return node.quads
+
+
+def service_agent(run: str) -> str:
+    """The IRI of the nb2workflow service a run was forwarded to, as that run saw it."""
+    return f"{run}#service"
+
+
+def service_quads(run: str, url: str, location: str | None = None) -> list[ox.Quad]:
+    """The service agent of `run` (its own statements only): a prov:SoftwareAgent and
+    dcat:DataService at `url`, with the notebook's `location` as the service's signature states
+    it (oda:location: "<git origin>#<revision>" or "file://<directory>") and its revision."""
+    node, agent = Node(), service_agent(run)
+    node.many(agent, TYPE, [iri(MMODA + "WorkflowService"), iri(PROV + "SoftwareAgent"),
+                            iri(DCAT + "DataService")])
+    node.add(agent, DCT + "title", f"nb2workflow service at {url}")
+    node.add(agent, DCAT + "endpointURL", iri(url))
+    node.add(agent, MMODA + "notebookLocation", location)
+    if location and not location.startswith("file:") and "#" in location:
+        node.add(agent, MMODA + "notebookRevision", location.rsplit("#", 1)[1] or None)
     return node.quads
 
 

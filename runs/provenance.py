@@ -152,7 +152,8 @@ def _local_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
              for n in (t.subject, t.predicate, t.object)
              if isinstance(n, ox.NamedNode) and not n.value.startswith(known)}
     out: dict[str, str] = {}
-    for path in sorted(paths - {""}):
+    # A bare host (a service's endpoint `http://host:port`) would give the prefix `http://`.
+    for path in sorted(p for p in paths if p and not p.endswith("://")):
         name = re.sub(r"[^A-Za-z0-9_-]", "_", path.rstrip("/").rsplit("/", 1)[-1])
         name = name if name[:1].isalpha() else f"n{name}"
         while name in out or name in PREFIXES:

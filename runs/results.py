@@ -1,6 +1,8 @@
 """Result nodes from a finished job's manifest: one Result (prov:Entity, dcat:Dataset,
 schema:Dataset) per workflow output, its files copied into the result store, credited to the
-workflow's creators, the data providers and the site, with a citation text."""
+workflow's creators, the data providers and the site, with a citation text. For a run forwarded
+to an nb2workflow service, the service agent of the run ({run}#service) gets the notebook location
+the job read from the service (the manifest's `service`)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import pyoxigraph as ox
 from mmoda.executors.outputs import Manifest, OutputEntry
 from mmoda.kg.rdfio import value
 from mmoda.kg.store import KnowledgeGraph, Row
+from mmoda.runs.nodes import service_agent, service_quads
 from mmoda.runs.vocab import (
     DCAT,
     DCT,
@@ -54,6 +57,7 @@ class RunContext:
     creators: tuple[tuple[str, str], ...]  # (node, name)
     datasets: tuple[dict[str, str], ...]  # node, name, license, publisher
     output_types: dict[str, str]
+    service: str | None = None  # the endpoint of the run's service agent, if forwarded
 
     @classmethod
     def read(cls, kg: KnowledgeGraph, run: str) -> RunContext:
@@ -70,7 +74,8 @@ class RunContext:
                    tuple((_v(r, "node"), _v(r, "name")) for r in sources
                          if _v(r, "role") == "creator"),
                    tuple({k: _v(r, k) for k in ("node", "name", "license", "publisherName")}
-                         for r in sources if _v(r, "role") == "data"), types)
+                         for r in sources if _v(r, "role") == "data"), types,
+                   _v(row, "service") or None)
 
 
 def _v(row: Row, name: str) -> str:
@@ -84,7 +89,8 @@ def result_id(run_id: str, output: str) -> str:
 
 def result_quads(ctx: RunContext, manifest: Manifest, *, run_id: str, jobdir: Path,
                  store: Path, base: str, ended: datetime) -> dict[str, list[ox.Quad]]:
-    """Result nodes of every output, files copied to `store/<result id>/`."""
+    """Result nodes of every output, files copied to `store/<result id>/`; for a service run,
+    also its service agent with the notebook location (see `_service`)."""
     out = {}
     for entry in manifest["outputs"]:
         rid = result_id(run_id, entry["name"])
@@ -92,7 +98,22 @@ def result_quads(ctx: RunContext, manifest: Manifest, *, run_id: str, jobdir: Pa
         node = _result(ctx, entry, result, ended)
         _files(node, result, entry, jobdir, store / rid)
         out[result] = node.quads
+    out.update(_service(ctx, manifest))
     return out
+
+
+def _service(ctx: RunContext, manifest: Manifest) -> dict[str, list[ox.Quad]]:
+    """The run's service agent, now with the notebook location the job read.
+
+    The agent is a fragment of the run, written here as a node of its own: the run's own
+    update, written in the same transaction, still holds the agent as it was recorded at
+    submission (a subset of this one, so the two writes add up to this description). Its
+    endpoint is the recorded one, so the two can never disagree.
+    """
+    read = manifest.get("service")
+    if ctx.service is None or not read or not read.get("location"):
+        return {}
+    return {service_agent(ctx.run): service_quads(ctx.run, ctx.service, read["location"])}
 
 
 def _result(ctx: RunContext, entry: OutputEntry, result: str, ended: datetime) -> Node:

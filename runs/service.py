@@ -19,6 +19,7 @@ from mmoda.resolvers.request import Asked, Prepared, prepare
 from mmoda.resolvers.resolve import Candidate, Resolution, resolve
 from mmoda.resolvers.reuse import find_reusable
 from mmoda.runs import views
+from mmoda.runs.callbacks import callback_url, valid_key
 from mmoda.runs.errors import CannotRun, NotAllowed, NotCancellable
 from mmoda.runs.jobs import RUNNABLE_KINDS, job_spec
 from mmoda.runs.monitor import Active, RunMonitor
@@ -53,8 +54,11 @@ class RunService:
     def __init__(self, kg: KnowledgeGraph, executors: Mapping[str, Executor], *, base: str,
                  site: str, jobs: Path, results: Path, run_roles: frozenset[str],
                  anonymous_runs: bool, default_timeout: float | None,
-                 poll_interval: float = 0.5) -> None:
+                 poll_interval: float = 0.5, callback_secret: bytes | None = None) -> None:
+        """`callback_secret` makes the keys of the callback URLs given to nb2workflow services
+        (`{base}/callbacks/{run id}?key=`); None: service runs are only polled."""
         self.kg, self.executors, self.base, self.site = kg, executors, base, site
+        self._callback_secret = callback_secret
         self.jobs, self.results = jobs, results
         self.run_roles, self.anonymous_runs = run_roles, anonymous_runs
         self.default_timeout = default_timeout
@@ -103,7 +107,8 @@ class RunService:
         allowed = prepared.info.roles or self.run_roles
         if caller.admin or allowed & caller.roles:
             return
-        if caller.subject is None and self.anonymous_runs and not prepared.info.roles:
+        # an open instance lets anyone run unrestricted workflows, signed in or not
+        if self.anonymous_runs and not prepared.info.roles:
             return
         raise NotAllowed(f"running <{prepared.workflow}> needs a bearer token with one of the "
                          f"roles {', '.join(sorted(allowed))}",
@@ -127,12 +132,19 @@ class RunService:
                            requester=caller.requester)}, graph=graphs.RUNS)
         return run
 
+    def accepts_callback(self, run: str, key: str | None) -> bool:
+        """True when `key` is the callback key of `run` (never when callbacks are off)."""
+        return self._callback_secret is not None and valid_key(self._callback_secret, run, key)
+
     def _start(self, prepared: Prepared, run: str, chosen: Candidate) -> None:
         run_id = run.rsplit("/", 1)[-1]
         executor = self.executors[chosen.executor]
+        callback = None
+        if self._callback_secret is not None and prepared.info.kind == "service":
+            callback = callback_url(self.base, run, self._callback_secret)
         try:
             spec = job_spec(prepared, run=run, run_id=run_id, jobdir=self.jobs / run_id,
-                            default_timeout=self.default_timeout)
+                            default_timeout=self.default_timeout, callback=callback)
             handle = executor.submit(spec)
         except (CannotRun, ExecutorError, OSError) as exc:
             self.monitor.finish(run, "ERROR", f"the job could not start: {exc}", None)

@@ -99,12 +99,20 @@ def from_entry_point(ref: str, *, known_classes: set[str] | None = None) -> Work
     return parse_entry_point(ref, known_classes=known_classes)
 
 
-def from_service(url: str, *, license: str | None = None,
+def from_service(url: str, *, license: str | None = None, instrument: str | None = None,
                  known_classes: set[str] | None = None) -> list[WorkflowSpec]:
-    """One workflow per target of the nb2workflow service at `url` (its runs are forwarded)."""
+    """One workflow per target of the nb2workflow service at `url` (its runs are forwarded).
+
+    With `instrument`, the service is published as that instrument and each target as one of
+    its products (named after the target), as MMODA's nb2workflow plugin does, so that oda-api
+    users can ask for them."""
     from mmoda.workflows.service import read_service
 
-    return read_service(url, license=license, known_classes=known_classes)
+    specs = read_service(url, license=license, known_classes=known_classes)
+    if instrument is None:
+        return specs
+    return [dataclasses.replace(s, instrument=instrument, product=s.product or s.entry)
+            for s in specs]
 
 
 def discard(created: list[Path]) -> None:

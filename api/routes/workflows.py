@@ -78,8 +78,8 @@ def _specs(site: Site, media: str, data: bytes, *, function: str | None,
     raise UnsupportedMediaType(
         f"Content-Type {media or '(none)'} is not accepted; send a notebook "
         "(application/x-ipynb+json), a Python module (text/x-python), JSON "
-        '{"git": URL, "path": ..., "ref": ...} or {"service": URL, "license": ...}, '
-        "or an RDF node")
+        '{"git": URL, "path": ..., "ref": ...} or {"service": URL, "license": ..., '
+        '"instrument": ...}, or an RDF node')
 
 
 def _json(data: bytes) -> dict[str, Any]:
@@ -107,7 +107,9 @@ def _from_json(site: Site, doc: dict[str, Any], *, function: str | None,
                                  function=doc.get("function") or function, created=created)]
     if "service" in doc:
         licence = _text(doc, "license") if doc.get("license") is not None else None
-        return sources.from_service(_text(doc, "service"), license=licence)
+        instrument = _text(doc, "instrument") if doc.get("instrument") is not None else None
+        return sources.from_service(_text(doc, "service"), license=licence,
+                                    instrument=instrument)
     raise BadRequest('expected {"git": URL, "path": FILE[, "ref": REV]}, {"service": URL} '
                      "or a notebook", errors=[{"field": "body", "message": "unknown shape"}])
 

@@ -277,6 +277,12 @@ def test_anonymous_runs_when_the_site_allows_them(tmp_path: Path) -> None:
             assert answer.status_code == 201, answer.text
             run = wait(http, live, answer.json()["run"]["id"], headers={})
             assert run["phase"] == "COMPLETED"
+            # signed in without the run role: an open instance does not refuse it either
+            signed = {"Authorization": f"Bearer {token(live.site, 'contributor')}"}
+            again = http.post("/requests", headers=signed, json={
+                "workflow": "spectrum", "parameters": DAY, "reuse": "never"})
+            assert again.status_code == 201, again.text
+            wait(http, live, again.json()["run"]["id"], headers=signed)
     finally:
         live.stop()
 

@@ -69,6 +69,9 @@ def test_a_service_workflow_runs_and_its_results_download(service: str,
         job = json.loads((live.site.runs.jobs / run_id / "job.json").read_text())
         assert (job["kind"], job["service_url"], job["target"]) == ("service", service,
                                                                     "lightcurve")
+        # nb2workflow calls back as it starts the notebook (which reports no progress itself)
+        called = (live.site.runs.jobs / run_id / "callbacks.jsonl").read_text().splitlines()
+        assert json.loads(called[0]) == {"action": "progress"}
         assert len(run["results"]) == 3, run["results"]
         files: dict[str, bytes] = {}
         values: dict[str, Any] = {}

@@ -71,3 +71,30 @@ def test_a_public_key_setting_must_be_a_pem_file(tmp_path: Path) -> None:
     (tmp_path / "x.pem").write_text("not a key")
     with pytest.raises(ValueError, match="jwt_public_key"):
         make_settings(None, jwt_public_key=tmp_path / "x.pem")
+
+
+def _dispatcher_token(site: Site, **claims: object) -> str:
+    """A token as the MMODA dispatcher issues them: HS256, e-mail subject, roles as text."""
+    body = {"sub": "ann@example.org", "email": "ann@example.org", "name": "Ann",
+            "roles": "authenticated user, integral-private", "exp": int(time.time()) + 600,
+            "msdone": True, "mssub": False, **claims}
+    body = {k: v for k, v in body.items() if v is not None}  # None: leave the claim out
+    return jwt.encode(body, site.settings.secret(), algorithm="HS256")
+
+
+def test_tokens_of_the_mmoda_dispatcher_are_understood(site: Site) -> None:
+    who = site.who(f"Bearer {_dispatcher_token(site)}")
+    assert who.subject == "ann@example.org"
+    assert who.roles == {"authenticated user", "integral-private"}
+    by_email = _dispatcher_token(site, sub=None)
+    assert site.who(f"Bearer {by_email}").subject == "ann@example.org"
+    assert site.who(f"Bearer {_dispatcher_token(site, roles=['a', 'b'])}").roles == {"a", "b"}
+
+
+def test_dispatcher_tokens_without_subject_or_with_a_foreign_issuer_are_refused(
+        site: Site) -> None:
+    for bad in (_dispatcher_token(site, sub=None, email=None),
+                _dispatcher_token(site, iss="elsewhere"), _dispatcher_token(site, roles=5),
+                _dispatcher_token(site, exp=None)):
+        with pytest.raises(Unauthorized):
+            site.who(f"Bearer {bad}")

@@ -34,7 +34,7 @@ RUNNER = [sys.executable, "-m", "mmoda.executors.runner"]
 LIGHT_CURVE_OUTPUTS = [{"name": "lightcurve", "type": f"{ODA}LightCurve"},
                        {"name": "lightcurve_png", "type": f"{ODA}ODAPictureProduct"},
                        {"name": "mean_rate", "type": f"{ODA}Float"}]
-GET = "/api/v1.0/get/"
+GET, SIGNATURE = "/api/v1.0/get/", "/api/v1.0/rdf"
 
 
 def run(jobdir: Path, **fields: Any) -> tuple[int, dict[str, Any]]:
@@ -77,6 +77,9 @@ def test_light_curve_on_a_real_service(service: str, tmp_path: Path) -> None:
     assert outputs["mean_rate"]["value"] == pytest.approx(lc.meta["MEANRATE"])
     assert read_progress(tmp_path)[0]["stage"] == "submitted"
     assert "completed" in (tmp_path / "runner.log").read_text()
+    # the notebook is not in git: nb2workflow names its directory
+    assert manifest["service"]["location"].startswith("file:///")
+    assert manifest["service"]["location"].endswith("/work")
 
 
 @pytest.mark.slow
@@ -96,15 +99,27 @@ def test_the_workflows_own_error_on_a_real_service(service: str, tmp_path: Path,
 
 class Scripted:
     """A real HTTP server on 127.0.0.1 answering each GET with the next (status, body) of a
-    script, the last one for ever; `delay` holds answers back. `paths` records the requests."""
+    script, the last one for ever; `delay` holds answers back. `paths` records the requests
+    (`times` when they came). The signature (`/api/v1.0/rdf`) is answered apart: `signature`
+    (RDF/XML) or 404, counted in `signature_gets`."""
 
-    def __init__(self, *answers: tuple[int, Any], delay: float = 0.0) -> None:
+    def __init__(self, *answers: tuple[int, Any], delay: float = 0.0,
+                 signature: bytes | None = None) -> None:
         self.answers, self.delay, self.paths = list(answers), delay, []
+        self.times: list[float] = []
+        self.signature, self.signature_gets = signature, 0
         scripted = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if self.path == SIGNATURE:
+                    scripted.signature_gets += 1
+                    self.send_response(404 if scripted.signature is None else 200)
+                    self.end_headers()
+                    self.wfile.write(scripted.signature or b"")
+                    return
                 scripted.paths.append(self.path)
+                scripted.times.append(time.monotonic())
                 time.sleep(scripted.delay)
                 status, body = (scripted.answers.pop(0) if len(scripted.answers) > 1
                                 else scripted.answers[0])
@@ -248,6 +263,8 @@ def test_timeout(scripted: list[Scripted], tmp_path: Path, delay: float) -> None
     ({"service_url": None}, "'service_url' is missing"),
     ({"service_url": "ftp://example.org"}, "'service_url' must be an http"),
     ({"service_url": "http://127.0.0.1:1", "target": None}, "'target' is missing"),
+    ({"service_url": "http://127.0.0.1:1", "callback": "file:///tmp/cb"},
+     "'callback' must be an http"),
 ])
 def test_bad_service_job_json(tmp_path: Path, fields: dict[str, Any], message: str) -> None:
     code, manifest = run(tmp_path, **fields)
@@ -266,3 +283,93 @@ def test_runner_service_imports_only_the_standard_library() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+SIGNATURE_XML = b"""<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF xmlns:ns1="http://odahub.io/ontology#"
+         xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="http://odahub.io/workflows#lightcurve_png_0a1b2c3d">
+    <ns1:location>https://gitlab.example.org/astro/png.git#v0.9</ns1:location>
+    <rdf:type rdf:resource="http://odahub.io/ontology#workflow"/>
+  </rdf:Description>
+  <ns1:workflow rdf:about="http://odahub.io/workflows#lightcurve_44a34759">
+    <ns1:expects rdf:resource="http://odahub.io/workflows/lightcurve_44a34759/p#T1"/>
+    <ns1:location>https://gitlab.example.org/astro/lc.git#v1.2-3-g0123abc</ns1:location>
+  </ns1:workflow>
+</rdf:RDF>
+"""
+
+
+@pytest.mark.parametrize(("signature", "location"), [
+    (SIGNATURE_XML, "https://gitlab.example.org/astro/lc.git#v1.2-3-g0123abc"),
+    (None, None), (b"<html>not RDF", None), (SIGNATURE_XML.replace(b"lightcurve_4", b"other_4"),
+                                            None)],
+    ids=["read", "no signature", "not XML", "no node of the target"])
+def test_the_manifest_records_the_service_and_its_notebook_location(
+        scripted: list[Scripted], tmp_path: Path, signature: bytes | None,
+        location: str | None) -> None:
+    server = Scripted(SUBMITTED, done({"n": 1}), signature=signature)
+    scripted.append(server)
+    code, manifest = run(tmp_path, service_url=server.url)
+    assert code == 0, manifest.get("error")  # an unreadable signature is no failure
+    assert manifest["service"] == {"url": server.url, "target": "lightcurve",
+                                   "location": location}
+    assert server.signature_gets == 1
+    warned = "signature of" in (tmp_path / "runner.log").read_text()
+    assert warned is (location is None)
+
+
+def _wait_for(condition: Any, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_callbacks_report_progress_and_end_the_wait(scripted: list[Scripted],
+                                                    tmp_path: Path) -> None:
+    callback = "http://127.0.0.1:9/callbacks/r1?key=0123"
+    server = Scripted(SUBMITTED, STARTED)
+    scripted.append(server)
+    jobdir = tmp_path / "job"
+    jobdir.mkdir()
+    (jobdir / "job.json").write_text(json.dumps({
+        "run": "urn:test:run", "kind": "service", "target": "lightcurve", "parameters": {},
+        "service_url": server.url, "callback": callback, "timeout": 60}))
+    runner = subprocess.Popen([*RUNNER, str(jobdir)], stderr=subprocess.PIPE)
+    try:
+        # Until the backoff between polls exceeds 2 s (the 7th poll is followed by 2.3 s).
+        _wait_for(lambda: len(server.paths) >= 7)
+        path = jobdir / "callbacks.jsonl"
+        with path.open("a") as f:
+            f.write(json.dumps({"action": "progress"}) + "\nnot json\n")
+            f.write(json.dumps({"action": "progress", "stage": "reading", "progress": "1",
+                                "progress_max": "4", "message": "events"}) + "\n")
+            f.write('{"action": "progress", "stage": "bin')  # a line being written
+        time.sleep(0.3)
+        server.answers = [done({"n": 1})]
+        with path.open("a") as f:
+            f.write('ning", "progress": "x"}\n' + json.dumps({"action": "done"}) + "\n")
+        called_back = time.monotonic()
+        assert runner.wait(20) == 0, runner.stderr.read() if runner.stderr else ""
+    finally:
+        runner.kill()
+        runner.wait()
+    assert server.times[-1] - called_back < 0.5  # polled at once, not after the backoff
+    query = urllib.parse.parse_qs(server.paths[0].partition("?")[2])
+    assert query["_async_request_callback"] == [callback]
+    reports = [r for r in read_progress(jobdir) if r["stage"] not in ("submitted", "started")]
+    assert [(r["stage"], r.get("progress"), r.get("progress_max"), r.get("message"))
+            for r in reports] == [("reading", 1.0, 4.0, "events"), ("binning", None, None, None)]
+    manifest = read_manifest(jobdir)
+    assert manifest is not None and manifest["status"] == "completed"
+    assert "the service called back: done" in (jobdir / "runner.log").read_text()
+
+
+def test_without_a_callback_the_request_names_none(scripted: list[Scripted],
+                                                   tmp_path: Path) -> None:
+    server = Scripted(done({"n": 1}))
+    scripted.append(server)
+    code, _ = run(tmp_path, service_url=server.url)
+    assert code == 0
+    assert "_async_request_callback" not in server.paths[0]
