@@ -3,14 +3,15 @@ published names, with units, default, limits, allowed values and ontology class 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Set
-from typing import Any
+from collections.abc import Callable, Mapping, Set
+from typing import Any, TypeVar
 
 from mmoda.dispatcher.catalog import Product, of_instrument
 from mmoda.dispatcher.errors import NotUnderstood
 from mmoda.dispatcher.names import TIME_INSTANT, PublicNames, public_names
 from mmoda.kg.store import KnowledgeGraph
 from mmoda.resolvers.normalise import ParameterSpec
+from mmoda.resolvers.scalars import TYPE_ALLOWED, TYPE_LIMITS
 from mmoda.resolvers.times import MJD, instant_format
 from mmoda.resolvers.units import declared_unit, unit_of
 from mmoda.resolvers.workflow_specs import parameter_specs
@@ -18,6 +19,7 @@ from mmoda.runs.service import Caller
 
 __all__ = ["closure", "meta_data", "names_of", "specs_of"]
 
+T = TypeVar("T")
 TOKEN: dict[str, Any] = {"name": "token", "units": "str", "value": None,
          "restrictions": {"is_optional": True}, "owl_uri": []}
 
@@ -69,15 +71,25 @@ def _parameters(kg: KnowledgeGraph, product: Product) -> list[dict[str, Any]]:
 
 
 def _parameter(spec: ParameterSpec, public: str, types: set[str]) -> dict[str, Any]:
+    """One parameter; limits and allowed values are the parameter's, else its type's."""
     restrictions: dict[str, Any] = {"is_optional": spec.optional}
-    for key, limit in (("min_value", spec.lower_limit), ("max_value", spec.upper_limit)):
+    lower, upper = _of_type(TYPE_LIMITS, spec.type_iri, types) or (None, None)
+    for key, limit in (("min_value", spec.lower_limit if spec.lower_limit is not None
+                        else lower), ("max_value", spec.upper_limit
+                                      if spec.upper_limit is not None else upper)):
         if limit is not None:
             restrictions[key] = limit
-    if spec.allowed_values:
-        restrictions["allowed_values"] = list(spec.allowed_values)
+    allowed = spec.allowed_values or _of_type(TYPE_ALLOWED, spec.type_iri, types) or ()
+    if allowed:
+        restrictions["allowed_values"] = list(allowed)
     return {"name": public, "units": _units(spec, types), "value": spec.default,
             "restrictions": restrictions, "owl_uri": [spec.type_iri],
             "extra_metadata": {"parameter": spec.name} if public != spec.name else {}}
+
+
+def _of_type(table: Mapping[str, T], own: str, types: set[str]) -> T | None:
+    """The entry of the parameter's own type, else of one of its superclasses."""
+    return table.get(own) or next((table[t] for t in sorted(types) if t in table), None)
 
 
 def _units(spec: ParameterSpec, types: set[str]) -> str | None:

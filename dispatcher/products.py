@@ -28,9 +28,6 @@ import hashlib
 import io
 import json
 import logging
-import math
-import pickle
-import re
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,17 +37,14 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
+from mmoda.dispatcher.fitsdata import array_unit, guard, hdu_unit, jsonable
+
 __all__ = ["Encoded", "ResultItem", "encode_results"]
 
 log = logging.getLogger(__name__)
 ODA = "http://odahub.io/ontology#"
 TEXT_TYPES = {ODA + "ParameterProduct", ODA + "ODATextProduct"}
 IMAGES = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg", b"GIF87a": "gif", b"GIF89a": "gif"}
-HDU_TYPES = ((fits.PrimaryHDU, "primary"), (fits.ImageHDU, "image"),
-             (fits.BinTableHDU, "bintable"), (fits.TableHDU, "table"))
-COMMENTARY, CARD = ("COMMENT", "HISTORY", ""), 72
-SCALING = re.compile(r"^(BSCALE|BZERO|TSCAL\d+|TZERO\d+)$")  # data are sent already scaled
-NON_FINITE = re.compile(r"\b(nan|inf)\b")
 
 
 @dataclass(frozen=True)
@@ -104,7 +98,7 @@ def _item_products(item: ResultItem, kinds: Set[str], meta: dict[str, Any], has:
     products = [_file_product(item.name, f, kinds, meta) for f in files]
     if has and (not files or kinds & TEXT_TYPES):
         uri = {"uri": item.product_type} if item.product_type else {}
-        products.append(("text_product_list", {"name": item.name, "value": _jsonable(value),
+        products.append(("text_product_list", {"name": item.name, "value": jsonable(value),
                                                "meta_data": {**meta, **uri}}))
     return products
 
@@ -132,9 +126,7 @@ def _file_product(name: str, path: Path, kinds: Set[str],
             return "astropy_table_product_ascii_list", _table(name, table, meta)
         if suffix == ".npy":
             array = np.load(path, allow_pickle=False)
-            kind = "image" if array.dtype.names is None else "bintable"
-            units = [_unit(_packed(array), kind, {}, name, None)]
-            return "numpy_data_product_list", _numpy(name, units, meta)
+            return "numpy_data_product_list", _numpy(name, [array_unit(array, name)], meta)
     except (OSError, ValueError) as exc:
         log.warning("result file %s cannot be read as %s (%s); sent as binary", path, suffix, exc)
     data = path.read_bytes()
@@ -153,94 +145,7 @@ def _fits_product(name: str, path: Path, kinds: Set[str],
         tables = [h for h in hdul if isinstance(h, fits.BinTableHDU | fits.TableHDU)]
         if ODA + "ODAAstropyTable" in kinds and tables:
             return "astropy_table_product_ascii_list", _table(name, Table.read(tables[0]), meta)
-        return "numpy_data_product_list", _numpy(name, [_hdu_unit(h) for h in hdul], meta)
-
-
-def _hdu_unit(hdu: Any) -> dict[str, Any]:
-    """One HDU as a data unit: physical (scaled) data, header and column units."""
-    kind = next((k for cls, k in HDU_TYPES if isinstance(hdu, cls)), None)
-    if kind is None:
-        raise ValueError(f"unsupported HDU {type(hdu).__name__}")
-    table = kind in ("bintable", "table")
-    data = None if hdu.data is None else _packed(hdu.data) if table else np.asarray(hdu.data)
-    units = {c.name: str(c.unit) for c in hdu.columns if c.unit} if table else None
-    floats = data is not None and data.dtype.kind == "f"
-    header = _header(hdu.header, lambda k: bool(SCALING.match(k)) or (floats and k == "BLANK"))
-    return _unit(data, kind, header, hdu.name, units or None)
-
-
-def _header(header: fits.Header, skip: Callable[[str], bool]) -> dict[str, Any]:
-    """FITS keywords as JSON values (Undefined → None, non-finite → text)."""
-    out: dict[str, Any] = {}
-    for card in header.cards:
-        key, value = card.keyword, card.value
-        if skip(key):
-            continue
-        if key in COMMENTARY:
-            before = out.get(key)
-            pad = CARD * max(1, math.ceil(len(before) / CARD)) if before is not None else 0
-            out[key] = (before or "").ljust(pad) + str(value)
-        elif isinstance(value, bool | int | str | float):
-            out[key] = _jsonable(value)
-        else:  # Undefined, complex
-            out[key] = None if isinstance(value, fits.card.Undefined) else str(value)
-    return out
-
-
-def _packed(array: Any) -> np.ndarray:
-    """A plain ndarray; records repacked field by field (physical values, no padding)."""
-    if array.dtype.names is None:
-        return np.asarray(array)
-    columns = [np.asarray(array[n]) for n in array.dtype.names]
-    dtype = [(n, c.dtype, c.shape[1:]) for n, c in zip(array.dtype.names, columns, strict=True)]
-    packed = np.empty(len(array), dtype=dtype)
-    for n, c in zip(array.dtype.names, columns, strict=True):
-        packed[n] = c
-    return packed
-
-
-def _unit(data: np.ndarray | None, kind: str, header: dict[str, Any], name: str,
-          units: dict[str, str] | None) -> dict[str, Any]:
-    """A NumpyDataUnit dict: `data` literal, or pickled `binarys` where no literal works."""
-    literal = None if data is None else _literal(data)
-    pickled = None if data is None or literal is not None else base64.b64encode(pickle.dumps(data))
-    return {"data": literal, "dt": None if data is None else _dt(data.dtype), "name": name,
-            "header": header, "binarys": None if pickled is None else _guard(pickled.decode()),
-            "meta_data": {}, "hdu_type": kind, "units_dict": units}
-
-
-def _literal(array: np.ndarray) -> str | None:
-    """The Python literal the client evals into `array`, or None if it cannot rebuild one."""
-    fields = array.dtype.fields
-    bases = [f[0].base for f in fields.values()] if fields else [array.dtype]
-    plain_ok = fields is None and array.ndim >= 2 and array.shape[0] > 0
-    if not (plain_ok or (fields and array.ndim == 1)) or not all(
-            d.kind in "biufcSU" and d.char not in "gG" for d in bases):
-        return None
-    if any(d.kind in "cSU" for d in bases) or any(f[0].shape for f in (fields or {}).values()):
-        return _element(array.tolist()).replace("null", "nul\\x6c")
-    text = repr(array.tolist())  # only numbers and booleans: fast, exact
-    return NON_FINITE.sub(r"float('\1')", text) if "nan" in text or "inf" in text else text
-
-
-def _element(value: Any) -> str:
-    """One element of `tolist()` as a literal, non-finite floats as `float('nan')`..."""
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else f"float('{value}')"
-    if isinstance(value, complex):
-        return f"complex({_element(value.real)}, {_element(value.imag)})"
-    if isinstance(value, np.ndarray):  # a subarray field of a record
-        return _element(value.tolist())
-    if isinstance(value, list):
-        return "[" + ", ".join(_element(v) for v in value) + "]"
-    if isinstance(value, tuple):
-        return "(" + "".join(_element(v) + ", " for v in value) + ")"
-    return repr(value)
-
-
-def _dt(dtype: np.dtype[Any]) -> str:
-    """The dtype as the client's `_eval_dt` reads it."""
-    return dtype.str if dtype.fields is None else repr(dtype.descr).replace("null", "nul\\x6c")
+        return "numpy_data_product_list", _numpy(name, [hdu_unit(h) for h in hdul], meta)
 
 
 def _numpy(name: str, units: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
@@ -254,20 +159,4 @@ def _table(name: str, table: Table, meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _b64(data: bytes) -> str:
-    return _guard(base64.urlsafe_b64encode(data).decode())
-
-
-def _guard(b64: str) -> str:
-    """Break each "null" with a newline, which the client's base64 decoding discards."""
-    return b64.replace("null", "nu\nll")
-
-
-def _jsonable(value: Any) -> Any:
-    """`value` with non-finite floats as text (JSON, and the client's decoding, lack NaN)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return value
+    return guard(base64.urlsafe_b64encode(data).decode())

@@ -372,7 +372,7 @@ def run_job(jobdir: Path) -> Manifest:
             log.info("job %s: %s %s", job.run, job.kind,
                      job.source or f"{job.target} at {job.service_url}")
             if job.kind == "service":
-                from mmoda.executors.runner_service import describe_service
+                from mmoda.executors.runner_channels import describe_service
 
                 manifest["service"] = describe_service(job)
             manifest["outputs"] = _execute(job, jobdir)

@@ -6,12 +6,9 @@
 output comes with `<name>_content`, the file's bytes in base64. Standard library only, like the
 runner; nb2workflow offers no way to stop a workflow, so a cancelled job only stops polling.
 
-With a `callback` in job.json the GET also passes `_async_request_callback`: the service (and
-oda_api's ProgressReporter in the notebook) call the site, which appends each callback to
-`callbacks.jsonl` here. Between polls the runner watches that file: progress callbacks become
-progress reports, `done` or `failed` ends the wait at once. Polling stays, as callbacks may never
-come. Before the call the runner reads the service's signature (`/api/v1.0/rdf`) for where the
-target's notebook comes from (`oda:location`), which the manifest records as `service`.
+With a `callback` in job.json the GET also passes `_async_request_callback`; between polls
+the runner watches the callbacks the site relays (`runner_channels.Callbacks`), and polling
+stays, as callbacks may never come.
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import xml.etree.ElementTree as ET
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -34,18 +30,16 @@ from mmoda.executors.outputs import (
     MAX_INLINE,
     OutputError,
     ProgressSink,
-    ServiceEntry,
     store_value,
 )
-from mmoda.executors.runner import ODA, OUTPUTS, WORK, Collected, Declared, Job, JobTimeout
+from mmoda.executors.runner import OUTPUTS, WORK, Collected, Declared, Job, JobTimeout
+from mmoda.executors.runner_channels import CALLBACKS, Callbacks, describe_service
 
 __all__ = ["ServiceProtocolError", "ServiceUnreachable", "ServiceWorkflowError",
-           "describe_service", "run_service"]
+           "describe_service", "run_service"]  # describe_service: runner_channels
 
-GET_PATH, SIGNATURE_PATH, CALLBACKS = "/api/v1.0/get/", "/api/v1.0/rdf", "callbacks.jsonl"
+GET_PATH = "/api/v1.0/get/"
 FIRST_WAIT, MAX_WAIT, REQUEST_TIMEOUT, RETRIES = 0.2, 5.0, 30.0, 3
-WATCH, SIGNATURE_TIMEOUT, MAX_SIGNATURE = 0.05, 10.0, 8 << 20
-RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
 _REPR = re.compile(r"([A-Za-z_][\w.]*)\((.*)\)", re.DOTALL)  # `ValueError('message')`
 log = logging.getLogger("mmoda.executors.runner")
 
@@ -70,97 +64,6 @@ class ServiceWorkflowError(Exception):
 def run_service(job: Job, jobdir: Path, sink: ProgressSink) -> Collected:
     """Run `job` (kind "service") on its service; store its outputs under `jobdir/outputs`."""
     return _collect(job, jobdir, _call(job, sink, Callbacks(jobdir / CALLBACKS, sink)))
-
-
-def describe_service(job: Job) -> ServiceEntry:
-    """The service of `job` with the notebook location its signature gives for the target.
-
-    The signature only adds provenance: when it cannot be read, the location is None and the
-    runner's log says why, but the job runs on.
-    """
-    url, target = str(job.service_url), str(job.target)
-    location, timeout = None, min(SIGNATURE_TIMEOUT, job.timeout or SIGNATURE_TIMEOUT)
-    try:
-        location = _location(_signature(url, timeout), target)
-        if location is None:
-            log.warning("the signature of %s states no location of %s", url, target)
-    except (OSError, ET.ParseError, ValueError) as exc:
-        log.warning("cannot read the signature of %s: %s", url, exc)
-    return {"url": url, "target": target, "location": location}
-
-
-def _signature(url: str, timeout: float) -> bytes:
-    with urllib.request.urlopen(url.rstrip("/") + SIGNATURE_PATH, timeout=timeout) as response:
-        data: bytes = response.read(MAX_SIGNATURE + 1)
-    if len(data) > MAX_SIGNATURE:
-        raise ValueError(f"the signature is larger than {MAX_SIGNATURE} bytes")
-    return data
-
-
-def _location(rdf_xml: bytes, target: str) -> str | None:
-    """The `oda:location` of the target's workflow node (`<target>_<md5[:8]>`) in RDF/XML."""
-    name = re.compile(re.escape(target) + r"_[0-9a-f]{8}")
-    for node in ET.fromstring(rdf_xml):
-        about = re.split(r"[#/]", node.get(RDF_ABOUT, ""))[-1]
-        if name.fullmatch(about):
-            found = node.find(f"{{{ODA}}}location")
-            if found is not None and (found.text or "").strip():
-                return (found.text or "").strip()
-    return None
-
-
-class Callbacks:
-    """The callbacks the site appended to `callbacks.jsonl`, read as they come."""
-
-    def __init__(self, path: Path, sink: ProgressSink) -> None:
-        self.path, self.sink, self._offset = path, sink, 0
-
-    def wait(self, seconds: float) -> None:
-        """Sleep `seconds`, recording progress callbacks; return early on `done` or `failed`."""
-        end = time.monotonic() + seconds
-        while not self.read():
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            time.sleep(min(WATCH, left))
-
-    def read(self) -> bool:
-        """Handle the complete lines added since the last read; True if one ended the job."""
-        try:
-            with self.path.open("rb") as f:
-                f.seek(self._offset)
-                data = f.read()
-        except FileNotFoundError:
-            return False
-        complete = data[:data.rfind(b"\n") + 1]  # a line being written waits for its end
-        self._offset += len(complete)
-        ended = [self._handle(line) for line in complete.splitlines()]  # every line, no shortcut
-        return any(ended)
-
-    def _handle(self, line: bytes) -> bool:
-        try:
-            params = json.loads(line)
-        except ValueError:
-            return False
-        if not isinstance(params, dict):
-            return False
-        action = params.get("action")
-        if action in ("done", "failed"):
-            log.info("the service called back: %s", action)
-            return True
-        text = {k: str(params[k]) for k in ("stage", "substage", "message") if k in params}
-        if action == "progress" and set(params) != {"action"}:  # nb2workflow's bare "started"
-            self.sink.report(stage=text.get("stage"), progress=_number(params.get("progress")),
-                             progress_max=_number(params.get("progress_max")),
-                             substage=text.get("substage"), message=text.get("message"))
-        return False
-
-
-def _number(text: Any) -> float | None:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return None
 
 
 def _request_url(job: Job) -> str:

@@ -115,7 +115,14 @@ def test_par_names_publish_the_dispatcher_names(server: LiveServer) -> None:
     with server.client() as http:
         names = http.get("/api/par-names", params={"instrument": "isgri_sim",
                                                    "product_type": "echo"}).json()
-        assert names == ["RA", "DEC", "T1", "T2", "band", "label", "T_format", "token"]
+        assert names == ["RA", "DEC", "T1", "T2", "band", "label", "scale", "weights",
+                         "visible", "T_format", "token"]
+        [meta] = http.get("/api/meta-data", params={"instrument": "isgri_sim",
+                                                    "product_type": "echo"}).json()
+        echo = {p["name"]: p for p in meta[3][1:]}
+        assert echo["visible"]["restrictions"]["allowed_values"] == ["b", "g", "r", "v"]
+        assert echo["scale"]["restrictions"]["is_optional"] is True
+        assert echo["RA"]["extra_metadata"] == {"parameter": "ra"}
         unknown = http.get("/api/par-names", params={"instrument": "nope",
                                                      "product_type": "echo"})
     assert unknown.status_code == 400 and "instrument 'nope' is not known" in unknown.text
@@ -197,10 +204,12 @@ def test_names_map_to_the_workflow_parameters(server: LiveServer) -> None:
         warnings.simplefilter("error")  # every name is known to par-names
         data = client(server).get_product(
             instrument="isgri_sim", product="echo", RA=83.0, DEC="+22d00m36s", T_format="mjd",
-            T1=52713.5, T2=52714.0, band="0.05 MeV", label="crab", silent=True)
+            T1=52713.5, T2=52714.0, band="0.05 MeV", label="crab", scale=None,
+            weights=[0.5, 2], silent=True)  # None travels as NUL, a list as JSON text
     [text] = [p.value for p in data._p_list]
     assert text == ("ra=83.0 dec=22.01 start=2003-03-15T12:00:00.000 "
-                    "end=2003-03-16T00:00:00.000 band=50.0 label=crab")
+                    "end=2003-03-16T00:00:00.000 band=50.0 label=crab scale=None "
+                    "weights=[0.5, 2] visible=v")
 
 
 def test_another_session_with_the_same_parameters_is_served_by_reuse(
@@ -308,3 +317,45 @@ def test_a_workflow_of_an_nb2service_runs_through_oda_api(
     assert run["executor"] and run["phase"] == "COMPLETED"
     jobfile = server.site.runs.jobs / run["id"] / "job.json"
     assert '"service_url": "' + url in jobfile.read_text()
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    ({"product_type": "echo"}, "instrument"),
+    ({"instrument": "isgri_sim"}, "product_type"),
+    ({"instrument": "isgri_sim", "product_type": "nope"}, "product_type"),
+    ({"instrument": "isgri_sim", "product_type": "echo", "T_format": "jd"}, "T_format"),
+    ({"instrument": "isgri_sim", "product_type": "echo", "band": "blue"}, "band"),
+    ({"instrument": "isgri_sim", "product_type": "echo", "RA": "x", "DEC": "y"}, "RA"),
+    ({"instrument": "isgri_sim", "product_type": "echo", "job_id": "../../etc",
+      "query_status": "submitted"}, "job_id"),
+])
+def test_bad_input_names_the_field_and_stores_nothing(server: LiveServer, args: dict[str, str],
+                                                      field: str) -> None:
+    before = len(server.site.kg.raw)
+    with server.client() as http:
+        answer = http.get("/run_analysis", params={"session_id": "S", **args})
+    body = answer.json()
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert body["errors"][0]["field"] == field and body["exit_status"]["message"]
+    assert len(server.site.kg.raw) == before
+
+
+def test_other_users_jobs_and_oversized_forms_are_refused(server: LiveServer) -> None:
+    mine = client(server)
+    mine.get_product(instrument="isgri_sim", product="echo", label="mine", silent=True,
+                     token=mmoda_token(server, "user", subject="bob@example.org"))
+    poll = {"instrument": "isgri_sim", "product_type": "echo", "label": "mine",
+            "session_id": "S", "job_id": mine.job_id, "query_status": "done"}
+    with server.client() as http:
+        assert http.get("/run_analysis", params=poll).status_code == 403
+        other = mmoda_token(server, "user", subject="eve@example.org")
+        refused = http.get("/run_analysis", params={**poll, "token": other})
+        assert refused.status_code == 403 and "only the user" in refused.json()["error"]
+        owner = mmoda_token(server, "user", subject="bob@example.org")
+        assert http.get("/run_analysis", params={**poll, "token": owner}).json()[
+            "query_status"] == "done"
+        huge = http.post("/run_analysis", data={"instrument": "isgri_sim",
+                                                "product_type": "echo",
+                                                "label": "x" * 11_000_000})
+    assert huge.status_code == 413
