@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mmoda.api.auth import Principal, principal
 from mmoda.api.settings import Settings
+from mmoda.api.site_nodes import sync_executors
 from mmoda.executors.base import Executor
 from mmoda.executors.registry import create_executor
 from mmoda.kg import bootstrap
@@ -127,5 +128,6 @@ def open_site(settings: Settings) -> Site:
         count = bootstrap.load_catalog(kg, base_url=settings.base_url)
         workflows = register_examples(site.registry)
         log.info("bundled example catalog loaded: %d nodes, %d workflows", count, len(workflows))
+    sync_executors(kg, settings.executors, base=site.base, site=site.site_iri)
     kg.flush()
     return site
