@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 MMODA_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench bench-register bench-executor bench-resolve java clean
+.PHONY: run test lint typecheck pytest rigs rigs-down bench bench-register bench-executor bench-resolve bench-oda-api java clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,20 @@ typecheck: $(VENV)/.test
 pytest: $(VENV)/.test java
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck rigs pytest
+
+# The real clusters the executor tests run against (deploy/rigs: single-node Slurm with
+# slurmrestd, a Kubernetes 1.20 apiserver with a process-backed kubelet). They need root on
+# Debian; elsewhere the tests that need them skip (outside CI) and this says why.
+rigs: $(VENV)/.test
+	@if [ "$$(id -u)" = 0 ] && [ -r /etc/debian_version ]; then \
+	  bash deploy/rigs/slurm-up.sh && \
+	  K8S_PYTHON=$(abspath $(BIN))/python bash deploy/rigs/k8s-up.sh; \
+	else echo "rigs: not root on Debian; the Slurm and Kubernetes tests will skip"; fi
+
+rigs-down:
+	-bash deploy/rigs/slurm-down.sh
+	-bash deploy/rigs/k8s-down.sh
 
 bench: $(VENV)/.test java
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
@@ -55,6 +68,9 @@ bench-executor: $(VENV)/.test
 
 bench-resolve: $(VENV)/.test java
 	$(BIN)/python benchmarks/resolve.py
+
+bench-oda-api: $(VENV)/.test java
+	$(BIN)/python benchmarks/oda_api.py
 
 clean:
 	rm -rf $(VENV) .typecheck .pytest_cache .mypy_cache .ruff_cache build *.egg-info

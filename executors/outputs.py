@@ -7,6 +7,7 @@ recognised through `sys.modules` without being imported here.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 import json
@@ -14,11 +15,12 @@ import logging
 import math
 import mimetypes
 import os
+import select
 import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
@@ -252,24 +254,29 @@ def store_outputs(namespace: Mapping[str, Any], names: Iterable[str], outdir: st
     write_json(Path(index), stored)
 
 
-def _json_objects(text: str) -> Iterator[Any]:
-    """The JSON values written one after another into `text` (several writers may queue)."""
-    decoder, at, text = json.JSONDecoder(), 0, text.strip()
-    while at < len(text):
+def _json_objects(text: str) -> tuple[list[Any], str]:
+    """The JSON values written one after another into `text` (several writers may queue), and
+    what follows the last complete one (a value still being written)."""
+    decoder, at = json.JSONDecoder(), 0
+    values: list[Any] = []
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at == len(text):
+            return values, ""
         try:
             value, at = decoder.raw_decode(text, at)
         except json.JSONDecodeError:
-            return
-        yield value
-        while at < len(text) and text[at].isspace():
-            at += 1
+            return values, text[at:]
+        values.append(value)
 
 
 class ProgressSink:
     """Appends progress reports, each with a `time`, as JSON lines to `progress.jsonl`.
 
     oda_api's `ProgressReporter` rewrites its `file://` callback file on every report, so the
-    callback is a FIFO read by a thread: every report becomes one line, none overwritten.
+    callback is a FIFO read by a thread: every report becomes one line, none overwritten or
+    lost (the reader holds the FIFO open read-write, so it never sees EOF between writers).
     """
 
     def __init__(self, jobdir: Path) -> None:
@@ -291,11 +298,15 @@ class ProgressSink:
 
     def __exit__(self, *exc: object) -> None:
         self._stop = True
-        for _ in range(100):  # wake the reader, whether it waits in open() or not
+        for _ in range(100):  # wake the reader with a blank (between JSON values: ignored)
             if not self._thread.is_alive():
                 break
             with contextlib.suppress(OSError):
-                os.close(os.open(str(self.fifo), os.O_WRONLY | os.O_NONBLOCK))
+                fd = os.open(str(self.fifo), os.O_WRONLY | os.O_NONBLOCK)
+                try:
+                    os.write(fd, b"\n")
+                finally:
+                    os.close(fd)
             self._thread.join(0.05)
         shutil.rmtree(self._tmp, ignore_errors=True)
 
@@ -323,11 +334,18 @@ class ProgressSink:
         log.info("progress: %s", record.get("stage", ""))
 
     def _listen(self) -> None:
-        while not self._stop:
-            try:
-                with open(str(self.fifo), encoding="utf-8", errors="replace") as f:
-                    text = f.read()
-                for payload in _json_objects(text):
+        # Opened read-write: while this end also counts as a writer, the reader never sees
+        # EOF, so the pipe (and a report written between two reads) never goes away.
+        fd = os.open(str(self.fifo), os.O_RDWR)
+        decode, pending = codecs.getincrementaldecoder("utf-8")("replace").decode, ""
+        try:
+            while True:
+                values, pending = _json_objects(pending + decode(os.read(fd, 65536)))
+                for payload in values:
                     self._append(payload)
-            except OSError as exc:  # keep reading: a writer would otherwise block for ever
-                log.warning("progress report lost: %s", exc)
+                if self._stop and not select.select([fd], [], [], 0)[0]:
+                    return
+        except OSError as exc:
+            log.warning("progress reports lost: %s", exc)
+        finally:
+            os.close(fd)

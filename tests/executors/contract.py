@@ -68,6 +68,13 @@ class ExecutorContract:
             assert time.monotonic() < deadline, f"{spec.run_id} never started"
             time.sleep(0.01)
 
+    def reaches(self, executor: Executor, handle: JobHandle, state: JobState) -> None:
+        """Poll until the job is in `state` (remote executors see changes one poll late)."""
+        deadline = time.monotonic() + self.patience_s
+        while (seen := executor.poll([handle])[handle].state) is not state:
+            assert time.monotonic() < deadline, f"{handle} stayed {seen}, never {state}"
+            time.sleep(0.05)
+
     @staticmethod
     def require(executor: Executor, capability: str) -> None:
         if not getattr(executor, f"supports_{capability}"):
@@ -115,12 +122,14 @@ class ExecutorContract:
     def test_cancel_queued_is_aborted(self, one_slot_executor: Executor, tmp_path: Path) -> None:
         executor = one_slot_executor
         self.require(executor, "cancel")
-        first = executor.submit(self.spec(tmp_path, "first", SLEEP))
+        first_spec = self.spec(tmp_path, "first", SLEEP)
+        first = executor.submit(first_spec)
+        self.started(first_spec)  # the one slot is taken
         second = executor.submit(self.spec(tmp_path, "second", "print('must not run')"))
         assert executor.poll([second])[second].state is JobState.QUEUED
         executor.cancel(second)
         assert self.finish(executor, second)[second].state is JobState.ABORTED
-        assert executor.poll([first])[first].state is JobState.EXECUTING
+        self.reaches(executor, first, JobState.EXECUTING)
         executor.cancel(first)
         self.finish(executor, first)
         assert not (tmp_path / "second" / "started").exists()
