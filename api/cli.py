@@ -12,6 +12,7 @@ import pyoxigraph as ox
 
 from mmoda.api.cli_common import common, open_site_cli, print_table, settings_from, term_text
 from mmoda.api.cli_run import REMOTE_COMMANDS
+from mmoda.api.cli_runs import runs
 from mmoda.api.cli_workflow import workflow
 from mmoda.api.settings import Settings
 
@@ -153,6 +154,7 @@ def _print_answer(answer: Any, fmt: str) -> None:
 
 
 main.add_command(workflow)
+main.add_command(runs)
 for _command in REMOTE_COMMANDS:
     main.add_command(_command)
 
