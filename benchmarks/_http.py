@@ -12,6 +12,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,12 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
         return float("nan")
     k = min(len(sorted_values) - 1, max(0, round(q * len(sorted_values)) - 1))
     return sorted_values[k]
+
+
+def mmoda_cmd() -> list[str]:
+    """The `mmoda` command of the Python environment running the benchmark."""
+    exe = Path(sys.executable).parent / "mmoda"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "mmoda.api.cli"]
 
 
 def free_port() -> int:

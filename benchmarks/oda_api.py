@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _http import Server, free_port
+from _http import Server, free_port, mmoda_cmd
 from _report import HEADER, Latency, Report, cpu_line, dist, finish, log, ratio
 
 HERE = Path(__file__).resolve().parent
@@ -36,7 +36,6 @@ HERE = Path(__file__).resolve().parent
 # oda_api` finds the installed client, not this file.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 ROOT = HERE.parent
-BIN = Path(sys.executable).parent
 SECRET = "oda-api-benchmark-secret-0123456789abcdef"
 FLOOR_MS = 1000.0
 WORKFLOW = '''"""A trivial workflow for the oda-api benchmark."""
@@ -55,11 +54,6 @@ def double(x: Number = 1.0) -> Number:
     return 2 * x
 '''
 
-
-def mmoda_cmd() -> list[str]:
-    """The `mmoda` command of this environment."""
-    exe = BIN / "mmoda"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "mmoda.api.cli"]
 
 
 def prepare_site(data: Path, work: Path, port: int) -> None:

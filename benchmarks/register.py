@@ -50,7 +50,7 @@ from typing import Any
 
 import httpx
 import pyoxigraph as ox
-from _http import CLIENT_CORE, SERVER_CORE, Server, free_port, percentile
+from _http import CLIENT_CORE, SERVER_CORE, Server, free_port, mmoda_cmd, percentile
 from _notebooks import generate
 from _report import Latency, Report, cpu_line, dist, finish, log, pinned_to, ratio
 
@@ -68,7 +68,6 @@ BASE = "https://bench.odahub.io"
 SITE = f"{BASE}/sites/local"
 WORKFLOW = "https://odahub.io/mmoda#Workflow"
 JSONLD = "application/ld+json"
-BIN = Path(sys.executable).parent
 PAGE_QUERY = (f"SELECT ?node WHERE {{ GRAPH <{graphs.CATALOG.value}> {{ ?node a <{WORKFLOW}> }} }}"
               " ORDER BY ?node LIMIT %d OFFSET %d")
 
@@ -519,11 +518,6 @@ def in_process(path: Path, count: int, pages: list[int], size: int,
     close(kg)
     return [a, c], notes, expected
 
-
-def mmoda_cmd() -> list[str]:
-    """The `mmoda` command of this environment."""
-    exe = BIN / "mmoda"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "mmoda.api.cli"]
 
 
 def over_http(path: Path, pages: list[int], size: int, count: int,

@@ -67,7 +67,7 @@ from typing import Any
 import _scale
 import httpx
 import pyoxigraph as ox
-from _http import CLIENT_CORE, JSON_RESULTS, SERVER_CORE, Server, free_port
+from _http import CLIENT_CORE, JSON_RESULTS, SERVER_CORE, Server, free_port, mmoda_cmd
 from _report import (
     HEADER,
     Latency,
@@ -90,7 +90,6 @@ from mmoda.resolvers.resolve import Candidate, resolve, time_bindings
 from mmoda.resolvers.reuse import XSD_DATETIME, find_reusable
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
-BIN = Path(sys.executable).parent
 TARGET_RESOLVE_MS = 1.0
 TARGET_RESOLVE_HTTP_MS = 3.0
 TARGET_REUSE_HTTP_MS = 5.0
@@ -462,11 +461,6 @@ def substitutions_note(kg: KnowledgeGraph, rs: ResolveSet, args: argparse.Namesp
 
 
 # -- 5. HTTP ---------------------------------------------------------------------------------
-
-def mmoda_cmd() -> list[str]:
-    """The `mmoda` command of this environment."""
-    exe = BIN / "mmoda"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "mmoda.api.cli"]
 
 
 def user_token(world: World) -> str:

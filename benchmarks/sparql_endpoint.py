@@ -36,6 +36,7 @@ from _http import (
     Stats,
     free_port,
     measure_inprocess,
+    mmoda_cmd,
     run_fallback,
     run_wrk,
     wrk_available,
@@ -68,11 +69,6 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, st
                            f"{(done.stderr or done.stdout)[-800:]}")
     return time.perf_counter() - t0, done.stdout.strip()
 
-
-def mmoda_cmd() -> list[str]:
-    """The `mmoda` command of this environment."""
-    exe = BIN / "mmoda"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "mmoda.api.cli"]
 
 
 def oxigraph_cmd() -> str:

@@ -32,7 +32,7 @@ from mmoda.runs.callbacks import (
     valid_key,
 )
 from mmoda.workflows.sources import from_service
-from support import LiveServer, free_port, make_settings, nb2service, needs, start_server, token
+from support import LiveServer, nb2service, needs, token
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "runs" / "workflows" / "reporting.ipynb"
 ORIGIN = "https://git.example.org/mmoda/reporting.git"
@@ -62,13 +62,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _git_clone_of_the_notebook(work)
     with nb2service(work, NOTEBOOK) as url:
         yield url
-
-
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveServer]:
-    server = start_server(make_settings(tmp_path / "data", port=free_port(), poll_interval=0.1))
-    yield server
-    server.stop()
 
 
 def _submit(live: LiveServer, http: httpx.Client, service: str, steps: int,

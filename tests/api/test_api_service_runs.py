@@ -20,7 +20,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from mmoda.workflows.sources import from_service
-from support import LiveServer, free_port, make_settings, nb2service, start_server, token
+from support import LiveServer, nb2service, token
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "examples" / "workflows"
 JSON = {"Accept": "application/json"}
@@ -31,13 +31,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a real nb2service serving the light-curve notebook and its data."""
     with nb2service(tmp_path_factory.mktemp("nb2service") / "work") as url:
         yield url
-
-
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveServer]:
-    server = start_server(make_settings(tmp_path / "data", port=free_port(), poll_interval=0.1))
-    yield server
-    server.stop()
 
 
 def _wait(http: httpx.Client, run_id: str, headers: dict[str, str]) -> dict[str, Any]:
